@@ -1,0 +1,56 @@
+CREATE TABLE `accounts` (
+	`user_id` text PRIMARY KEY NOT NULL,
+	`connection` text,
+	`email` text,
+	`name` text,
+	`blocked` integer,
+	`last_login_at` integer,
+	`primary_user_id` text,
+	`deleted_at` integer,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `interactions` (
+	`id` text PRIMARY KEY NOT NULL,
+	`channel` text NOT NULL,
+	`twilio_sid` text NOT NULL,
+	`raw_from` text NOT NULL,
+	`e164` text,
+	`from_reason` text,
+	`to_number` text,
+	`stir_verstat` text,
+	`status` text NOT NULL,
+	`matches` text DEFAULT '[]' NOT NULL,
+	`flags` text DEFAULT '{}' NOT NULL,
+	`caller_verification` text DEFAULT 'not_attempted' NOT NULL,
+	`created_at` integer NOT NULL,
+	`updated_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `interactions_twilio_sid` ON `interactions` (`twilio_sid`);--> statement-breakpoint
+CREATE INDEX `interactions_created` ON `interactions` (`created_at`);--> statement-breakpoint
+CREATE INDEX `interactions_updated` ON `interactions` (`updated_at`);--> statement-breakpoint
+CREATE TABLE `phone_links` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`e164` text NOT NULL,
+	`user_id` text NOT NULL,
+	`source` text NOT NULL,
+	`verified` integer DEFAULT false NOT NULL,
+	`first_seen_at` integer NOT NULL,
+	`last_seen_at` integer NOT NULL,
+	`event_at` integer NOT NULL,
+	`removed_at` integer
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `phone_links_e164_user_source` ON `phone_links` (`e164`,`user_id`,`source`);--> statement-breakpoint
+CREATE INDEX `phone_links_user` ON `phone_links` (`user_id`);--> statement-breakpoint
+CREATE TABLE `processed_events` (
+	`source` text NOT NULL,
+	`event_id` text NOT NULL,
+	`response` text,
+	`received_at` integer NOT NULL,
+	PRIMARY KEY(`source`, `event_id`)
+);
+--> statement-breakpoint
+CREATE INDEX `processed_events_received` ON `processed_events` (`received_at`);

@@ -1,0 +1,140 @@
+import { and, asc, desc, eq, gt, lt, or } from 'drizzle-orm';
+import type { Match } from '../services/matching.js';
+import type { Db } from './client.js';
+import { type InteractionChannel, interactions, processedEvents } from './schema.js';
+
+export interface InteractionFlags {
+  sharedLine?: boolean;
+  /** The lookup failed or missed its deadline: the caller was routed without a match. */
+  lookupFailed?: boolean;
+  /** Enrollment policy `warn` let a number through that another account uses. */
+  policyWarning?: boolean;
+}
+
+export interface InteractionRecord {
+  id: string;
+  channel: InteractionChannel;
+  twilioSid: string;
+  rawFrom: string;
+  e164: string | null;
+  fromReason: string | null;
+  toNumber: string | null;
+  stirVerstat: string | null;
+  status: string;
+  matches: Match[];
+  flags: InteractionFlags;
+  callerVerification: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewInteraction = Omit<InteractionRecord, 'callerVerification' | 'updatedAt'> & {
+  callerVerification?: string;
+};
+
+function toRecord(row: typeof interactions.$inferSelect): InteractionRecord {
+  return {
+    ...row,
+    matches: Array.isArray(row.matches) ? (row.matches as Match[]) : [],
+    flags: (row.flags ?? {}) as InteractionFlags,
+  };
+}
+
+/**
+ * Records an interaction once per Twilio SID. Returns the stored row and whether this call created it:
+ * a retried webhook gets the first row back and must not publish again.
+ */
+export async function recordInteraction(
+  db: Db,
+  input: NewInteraction,
+): Promise<{ record: InteractionRecord; created: boolean }> {
+  const inserted = await db
+    .insert(interactions)
+    .values({ ...input, updatedAt: input.createdAt })
+    .onConflictDoNothing({ target: interactions.twilioSid })
+    .returning();
+  const row = inserted[0];
+  if (row) return { record: toRecord(row), created: true };
+  const existing = await findInteraction(db, input.twilioSid);
+  if (!existing) throw new Error('interaction vanished between insert and read');
+  return { record: existing, created: false };
+}
+
+/** By callerpop id or Twilio SID. */
+export async function findInteraction(db: Db, idOrSid: string): Promise<InteractionRecord | undefined> {
+  const rows = await db
+    .select()
+    .from(interactions)
+    .where(or(eq(interactions.id, idOrSid), eq(interactions.twilioSid, idOrSid)))
+    .limit(1);
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
+
+/** Applies a status change; returns the updated row, or undefined when the SID is unknown. */
+export async function updateInteraction(
+  db: Db,
+  twilioSid: string,
+  patch: Partial<Pick<InteractionRecord, 'status' | 'callerVerification' | 'flags'>>,
+  at: number,
+): Promise<InteractionRecord | undefined> {
+  const rows = await db
+    .update(interactions)
+    .set({ ...patch, updatedAt: at })
+    .where(eq(interactions.twilioSid, twilioSid))
+    .returning();
+  return rows[0] ? toRecord(rows[0]) : undefined;
+}
+
+/** Newest first; `before` pages back by createdAt. */
+export async function listInteractions(db: Db, options: { limit: number; before?: number }) {
+  const rows = await db
+    .select()
+    .from(interactions)
+    .where(options.before === undefined ? undefined : lt(interactions.createdAt, options.before))
+    .orderBy(desc(interactions.createdAt))
+    .limit(options.limit);
+  return rows.map(toRecord);
+}
+
+/** Changed after a time, oldest first: a reconnecting agent replays these to catch up. */
+export async function listInteractionsUpdatedSince(db: Db, since: number, limit = 200) {
+  const rows = await db
+    .select()
+    .from(interactions)
+    .where(gt(interactions.updatedAt, since))
+    .orderBy(asc(interactions.updatedAt))
+    .limit(limit);
+  return rows.map(toRecord);
+}
+
+/**
+ * Claims an event id for a source. True the first time; false for every redelivery.
+ * The optional response is what the first delivery answered, for retries that must get the same answer.
+ */
+export async function claimEvent(
+  db: Db,
+  source: string,
+  eventId: string,
+  at: number,
+  response?: string,
+): Promise<boolean> {
+  const rows = await db
+    .insert(processedEvents)
+    .values({ source, eventId, receivedAt: at, response: response ?? null })
+    .onConflictDoNothing()
+    .returning({ eventId: processedEvents.eventId });
+  return rows.length > 0;
+}
+
+export async function findEventResponse(
+  db: Db,
+  source: string,
+  eventId: string,
+): Promise<string | null | undefined> {
+  const rows = await db
+    .select({ response: processedEvents.response })
+    .from(processedEvents)
+    .where(and(eq(processedEvents.source, source), eq(processedEvents.eventId, eventId)))
+    .limit(1);
+  return rows[0]?.response;
+}

@@ -1,0 +1,34 @@
+import type { Config } from './config.js';
+import type { Db } from './db/client.js';
+import type { AgentHub } from './hub/types.js';
+import type { Logger } from './logger.js';
+
+/** Sends through Twilio's REST API (Messages, Calls). Built by the entry; replaced by nothing in tests. */
+export interface TwilioRest {
+  sendSms(input: { to: string; body: string }): Promise<{ sid: string }>;
+  /** Places a call that plays the given TwiML (used to read a code aloud). */
+  startCall(input: { to: string; twiml: string }): Promise<{ sid: string }>;
+}
+
+/** Everything the app needs from the outside world; the entries build it, tests build it with real parts. */
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  hub: AgentHub;
+  logger: Logger;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  /** Random id for interactions and requests. */
+  newId: () => string;
+  /** Outbound HTTP (Twilio REST, Auth0); injectable so tests can point it at loopback servers. */
+  fetch: typeof fetch;
+  /** Twilio REST client; absent until an issue that sends needs it. */
+  twilio?: TwilioRest;
+}
+
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    logger: Logger;
+  };
+};

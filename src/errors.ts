@@ -1,0 +1,56 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/** The one error shape every failure answers with: `{ error: { code, message, requestId } }`. */
+export interface ErrorBody {
+  error: { code: string; message: string; requestId: string };
+}
+
+/** Throw from anywhere in a request: becomes the error shape with this status, code and message. */
+export class ApiError extends HTTPException {
+  constructor(
+    status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+  ) {
+    super(status, { message });
+    this.name = 'ApiError';
+  }
+}
+
+export const badRequest = (message: string, code = 'bad_request') => new ApiError(400, code, message);
+export const unauthorized = (message = 'Authentication required') =>
+  new ApiError(401, 'unauthorized', message);
+export const forbidden = (message = 'Forbidden') => new ApiError(403, 'forbidden', message);
+export const notFound = (message = 'Not found') => new ApiError(404, 'not_found', message);
+
+const CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+export function errorBody(c: Context, code: string, message: string): ErrorBody {
+  return { error: { code, message, requestId: c.get('requestId') ?? 'unknown' } };
+}
+
+/** Hono's onError: known errors keep their status and message; anything else is a 500 that leaks nothing. */
+export function handleError(err: Error, c: Context): Response {
+  if (err instanceof ApiError) {
+    return c.json(errorBody(c, err.code, err.message), err.status);
+  }
+  if (err instanceof HTTPException) {
+    const res = err.getResponse();
+    const status = res.status as ContentfulStatusCode;
+    const code = CODES[status] ?? 'error';
+    return c.json(errorBody(c, code, err.message || code.replaceAll('_', ' ')), status);
+  }
+  c.get('logger')?.error('unhandled error', { error: err.message, stack: err.stack });
+  return c.json(errorBody(c, 'internal', 'Internal error'), 500);
+}

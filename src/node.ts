@@ -1,0 +1,56 @@
+import { serve } from '@hono/node-server';
+import { createApp } from './app.js';
+import { ConfigError } from './config.js';
+import { buildNodeDeps } from './node/deps.js';
+import { DEV_SECRETS_PATH, loadNodeConfig } from './node/env.js';
+
+/** The embedded default: Node, a local libSQL file, an in-process hub. `npm start` runs this. */
+async function main() {
+  let loaded: ReturnType<typeof loadNodeConfig>;
+  try {
+    loaded = loadNodeConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`callerpop cannot start.\n${err.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const { config } = loaded;
+  const { deps, close } = await buildNodeDeps(config);
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' }, (info) => {
+    const local = `http://localhost:${info.port}`;
+    const lines = [
+      '',
+      `callerpop is listening on ${local} (database: ${config.DATABASE_URL})`,
+      '',
+      `  Agent console:   ${local}/agent/login?token=${config.ADMIN_TOKEN}`,
+      `  Health:          ${local}/healthz`,
+      `  Twilio webhooks: ${config.PUBLIC_BASE_URL}/twilio/voice and ${config.PUBLIC_BASE_URL}/twilio/sms`,
+      '',
+      '  Try it:          npm run seed:demo            (a small believable index)',
+      '                   npm run simulate -- call +14155550100',
+      '                   npm run simulate -- sms +14155550100 "Where is my order?"',
+    ];
+    if (loaded.usingDevSecrets) {
+      lines.push(
+        '',
+        `  Local development secrets: ${DEV_SECRETS_PATH}${loaded.devSecretsCreated ? ' (created now)' : ''}`,
+      );
+    }
+    console.log(lines.join('\n'));
+  });
+
+  const shutdown = () => {
+    server.close(() => {
+      close();
+      process.exit(0);
+    });
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+await main();
