@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Every setting callerpop reads, parsed once at the entry (Node: process.env + .env; Workers: env bindings)
+ * Every setting callerpop reads, parsed once at the entry (Node: the process environment and .env; Workers: env bindings)
  * and passed into the app. Nothing deeper reads the environment.
  */
 
