@@ -6,6 +6,13 @@ import { describe, expect, it } from 'vitest';
 const root = join(import.meta.dirname, '..');
 const src = join(root, 'src');
 
+/** Code without comments, so a comment that mentions process.env is not an offence. */
+function code(path: string): string {
+  return readFileSync(join(root, path), 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:])\/\/.*$/gm, '$1');
+}
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -26,14 +33,13 @@ describe('the core is runtime-neutral', () => {
   });
 
   it.each(core)('%s imports no node:* module and reads no process.env', (path) => {
-    const text = readFileSync(join(root, path), 'utf8');
+    const text = code(path);
     expect(text).not.toMatch(/from\s+['"]node:/);
     expect(text).not.toMatch(/import\(\s*['"]node:/);
     expect(text).not.toMatch(/\bprocess\.env\b/);
   });
 
   it.each(core)('%s imports the twilio package only through deep imports', (path) => {
-    const text = readFileSync(join(root, path), 'utf8');
-    expect(text).not.toMatch(/from\s+['"]twilio['"]/);
+    expect(code(path)).not.toMatch(/from\s+['"]twilio['"]/);
   });
 });
