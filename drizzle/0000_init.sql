@@ -11,6 +11,29 @@ CREATE TABLE `accounts` (
 	`updated_at` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `backfill_runs` (
+	`id` text PRIMARY KEY NOT NULL,
+	`source_key` text NOT NULL,
+	`source` text NOT NULL,
+	`job_id` text,
+	`options` text DEFAULT '{}' NOT NULL,
+	`status` text NOT NULL,
+	`snapshot_at` integer NOT NULL,
+	`line` integer DEFAULT 0 NOT NULL,
+	`counters` text DEFAULT '{}' NOT NULL,
+	`error` text,
+	`started_at` integer NOT NULL,
+	`updated_at` integer NOT NULL,
+	`finished_at` integer
+);
+--> statement-breakpoint
+CREATE INDEX `backfill_runs_source` ON `backfill_runs` (`source_key`,`status`);--> statement-breakpoint
+CREATE TABLE `backfill_seen` (
+	`run_id` text NOT NULL,
+	`user_id` text NOT NULL,
+	PRIMARY KEY(`run_id`, `user_id`)
+);
+--> statement-breakpoint
 CREATE TABLE `interactions` (
 	`id` text PRIMARY KEY NOT NULL,
 	`channel` text NOT NULL,
