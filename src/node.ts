@@ -1,4 +1,5 @@
 import { serve } from '@hono/node-server';
+import { WebSocketServer } from 'ws';
 import { createApp } from './app.js';
 import { ConfigError } from './config.js';
 import { buildNodeDeps } from './node/deps.js';
@@ -19,7 +20,9 @@ async function main() {
   const { config } = loaded;
   const { deps, close } = await buildNodeDeps(config);
   const app = createApp(deps);
-  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' }, (info) => {
+  // noServer: @hono/node-server routes upgrade requests through the app (/agent/socket) itself.
+  const websocket = { server: new WebSocketServer({ noServer: true }) };
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0', websocket }, (info) => {
     const local = `http://localhost:${info.port}`;
     const lines = [
       '',

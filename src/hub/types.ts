@@ -1,6 +1,31 @@
+import type { Context } from 'hono';
+
 /**
- * Pushes interaction updates to signed-in agents. In-process on Node; a Durable Object on Workers.
- * The app only publishes; each hub decides how to fan out and how a reconnecting client catches up.
+ * Pushes interaction updates to signed-in agents. Two implementations behind one seam:
+ * - `src/hub/memory.ts`: in-process, for the Node entry (one process holds every socket);
+ * - a Durable Object on Workers (hibernating WebSockets): `connect` forwards the upgrade request to the
+ *   object (`stub.fetch(c.req.raw)`), which accepts it with `ctx.acceptWebSocket` and answers frames with
+ *   the same protocol helpers (`src/hub/protocol.ts`).
+ *
+ * The `/agent/socket` route authenticates the agent (session cookie + Origin check) and then calls
+ * `hub.connect(c, agent)`; it never touches a runtime-specific WebSocket API itself.
+ *
+ * Frame protocol (JSON text frames; see `src/hub/protocol.ts` for the zod schemas):
+ *   server → client
+ *     { type: 'hello', cursor, serverTime, agent: { id, name } }    on open; cursor = server time (ms)
+ *     { type: 'interaction', id, version, interaction }             a PushMessage, live or replayed
+ *     { type: 'synced', cursor, more }                              end of one replay page
+ *     { type: 'pong', t }                                           answer to ping, echoes t
+ *     { type: 'error', code, message }                              a frame was refused (the socket stays)
+ *   client → server (every frame validated with zod; binary or oversized frames close the socket, 1003/1009)
+ *     { type: 'resume', since }     replay interactions updated after `since` (ms), oldest first, in pages
+ *     { type: 'ping', t? }          keep-alive; clients send one every 25 s and reconnect if no pong comes
+ *
+ * Delivery: at-least-once with client-side de-duplication. The app publishes only when an interaction is
+ * created or changes (a retried Twilio webhook publishes nothing); clients keep the highest `version` per
+ * `id` and drop repeats, so a replay that overlaps live frames is harmless. A reconnecting client resumes
+ * from (newest version it holds − a few seconds of slack), which also covers writes committed out of
+ * clock order. Replays read the database (the source of truth), so they survive a hub restart.
  */
 export interface PushMessage {
   type: 'interaction';
@@ -12,9 +37,45 @@ export interface PushMessage {
   interaction: unknown;
 }
 
+/** Who is on the other end of a socket (from the agent's session). */
+export interface AgentIdentity {
+  /** Stable id: `token:admin` for the sign-in link, `oidc:{sub}` for OpenID Connect agents. */
+  id: string;
+  name: string;
+}
+
+/** A page of missed interactions for a reconnecting client (see `src/services/agent-feed.ts`). */
+export interface ReplayPage {
+  messages: PushMessage[];
+  /** Resume from here for the next page. */
+  cursor: number;
+  more: boolean;
+}
+
+export type Replay = (since: number) => Promise<ReplayPage>;
+
 export interface AgentHub {
+  /** Fans one message out to every connected agent. Never throws for a dead socket. */
   publish(message: PushMessage): Promise<void>;
+  /**
+   * Accepts the WebSocket upgrade in `c` for an already-authenticated agent and returns the 101 response
+   * (or an error response when the request is not an upgrade).
+   */
+  connect(c: Context, agent: AgentIdentity): Promise<Response> | Response;
 }
 
 /** A hub that drops everything: for tools (backfill, seed) that build the app without agents. */
-export const nullHub: AgentHub = { publish: async () => {} };
+export const nullHub: AgentHub = {
+  publish: async () => {},
+  connect: (c) =>
+    c.json(
+      {
+        error: {
+          code: 'unavailable',
+          message: 'Live push is not available here',
+          requestId: c.get('requestId') ?? 'unknown',
+        },
+      },
+      503,
+    ),
+};

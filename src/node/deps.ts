@@ -1,14 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { upgradeWebSocket } from '@hono/node-server';
 import { createClient } from '@libsql/client';
 import type { Config } from '../config.js';
 import { createDb } from '../db/client.js';
 import { applyMigrations } from '../db/migrate-node.js';
 import type { AppDeps } from '../deps.js';
+import { createMemoryHub } from '../hub/memory.js';
 import type { AgentHub } from '../hub/types.js';
-import { nullHub } from '../hub/types.js';
 import { createConsoleLogger, type Logger } from '../logger.js';
+import { replayChangesSince } from '../services/agent-feed.js';
 
 /** Opens the libSQL database named by the config (a local file by default) and applies migrations. */
 export async function openDatabase(config: Config) {
@@ -33,11 +35,16 @@ export async function buildNodeDeps(
   options: { hub?: AgentHub; logger?: Logger } = {},
 ): Promise<{ deps: AppDeps; close: () => void }> {
   const { client, db } = await openDatabase(config);
+  const logger = options.logger ?? createConsoleLogger({ service: 'callerpop' });
+  // The in-process hub: sockets are upgraded by @hono/node-server (serve() needs the ws server, see node.ts).
+  const hub =
+    options.hub ??
+    createMemoryHub({ upgradeWebSocket, logger, replay: (since) => replayChangesSince(db, config, since) });
   const deps: AppDeps = {
     config,
     db,
-    hub: options.hub ?? nullHub,
-    logger: options.logger ?? createConsoleLogger({ service: 'callerpop' }),
+    hub,
+    logger,
     now: () => Date.now(),
     newId: () => crypto.randomUUID(),
     fetch: globalThis.fetch.bind(globalThis),

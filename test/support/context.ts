@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createApp } from '../../src/app.js';
 import { type Config, type ConfigInput, parseConfig } from '../../src/config.js';
 import type { AppDeps } from '../../src/deps.js';
+import { nullHub } from '../../src/hub/types.js';
 import { createMemoryLogger } from '../../src/logger.js';
 import { openDatabase } from '../../src/node/deps.js';
 
@@ -41,7 +42,7 @@ export async function createTestContext(
   const deps: AppDeps = {
     config,
     db,
-    hub: { publish: async () => {} },
+    hub: nullHub,
     logger,
     now: () => Date.now(),
     newId: () => crypto.randomUUID(),
