@@ -1,47 +1,63 @@
-import { createClient } from '@libsql/client/web';
 import { createApp } from './app.js';
-import { parseConfig } from './config.js';
-import { createDb } from './db/client.js';
-import type { AppDeps } from './deps.js';
-import { nullHub } from './hub/types.js';
+import { ConfigError } from './config.js';
+import { DurableObjectHub } from './hub/durable-object.js';
 import { createConsoleLogger } from './logger.js';
+import { runRetention } from './services/retention.js';
+import { buildWorkerDeps, loadWorkerConfig, type WorkerDeps } from './worker/deps.js';
+
+export { AgentHubObject } from './hub/durable-object.js';
 
 /**
- * Production entry on Cloudflare Workers: the same app, libSQL over HTTP (Turso), secrets from `env`.
- * The composition root only: everything it builds is passed into createApp.
+ * Production entry on Cloudflare Workers, and only the composition root: the same app as on Node, with
+ * libSQL over HTTP (Turso), the agent hub in a Durable Object, retention on a Cron Trigger.
+ * Dependencies are built once per isolate (a libSQL HTTP client is cheap to keep, costly to rebuild).
  */
-type WorkerEnv = Record<string, unknown>;
 
-function stringEnv(env: WorkerEnv): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [key, value] of Object.entries(env)) if (typeof value === 'string') out[key] = value;
-  return out;
+const logger = createConsoleLogger({ service: 'callerpop', runtime: 'workers' });
+
+let built: { env: Env; deps: WorkerDeps; app: ReturnType<typeof createApp> } | undefined;
+
+function compose(env: Env) {
+  if (built?.env === env) return built;
+  const config = loadWorkerConfig(env);
+  const hub = new DurableObjectHub(env.AGENT_HUB, logger);
+  const deps = buildWorkerDeps(config, { hub, logger });
+  built?.deps.close();
+  built = { env, deps, app: createApp(deps) };
+  return built;
 }
 
-let cached: { key: WorkerEnv; app: ReturnType<typeof createApp> } | undefined;
-
-function appFor(env: WorkerEnv) {
-  if (cached?.key === env) return cached.app;
-  const config = parseConfig({ ...stringEnv(env), NODE_ENV: 'production' });
-  if (!config.DATABASE_URL)
-    throw new Error('DATABASE_URL is required on Workers (a libsql:// or https:// URL)');
-  const client = createClient({ url: config.DATABASE_URL, authToken: config.DATABASE_AUTH_TOKEN });
-  const deps: AppDeps = {
-    config,
-    db: createDb(client),
-    hub: nullHub,
-    logger: createConsoleLogger({ service: 'callerpop' }),
-    now: () => Date.now(),
-    newId: () => crypto.randomUUID(),
-    fetch: (input, init) => fetch(input, init),
-  };
-  const app = createApp(deps);
-  cached = { key: env, app };
-  return app;
+/** A missing or malformed secret: name it (never its value) so `wrangler tail` and the caller both see why. */
+function misconfigured(err: ConfigError): Response {
+  logger.error('callerpop is not configured', { problems: err.problems });
+  const message = `callerpop is not configured: ${err.problems.join('; ')}. Set secrets with \`wrangler secret put NAME\`.`;
+  return Response.json(
+    { error: { code: 'misconfigured', message, requestId: crypto.randomUUID() } },
+    { status: 500 },
+  );
 }
 
 export default {
-  fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext) {
-    return appFor(env).fetch(request, env, ctx);
+  fetch(request, env, ctx) {
+    let app: ReturnType<typeof createApp>;
+    try {
+      app = compose(env).app;
+    } catch (err) {
+      if (err instanceof ConfigError) return misconfigured(err);
+      throw err;
+    }
+    return app.fetch(request, env, ctx);
   },
-} satisfies ExportedHandler<WorkerEnv>;
+
+  async scheduled(_controller, env, ctx) {
+    let deps: WorkerDeps;
+    try {
+      deps = compose(env).deps;
+    } catch (err) {
+      if (err instanceof ConfigError)
+        logger.error('retention skipped: not configured', { problems: err.problems });
+      throw err;
+    }
+    ctx.waitUntil(runRetention(deps));
+  },
+} satisfies ExportedHandler<Env>;
