@@ -1,0 +1,270 @@
+import type { Config } from '../config.js';
+import {
+  claimEvent,
+  findEventResponse,
+  findInteraction,
+  type InteractionRecord,
+  recordInteraction,
+  updateInteraction,
+} from '../db/interactions.js';
+import type { InteractionChannel } from '../db/schema.js';
+import type { AppDeps } from '../deps.js';
+import { maskPhone, normalizePhone } from '../phone/normalize.js';
+import { toInteractionView } from './interaction-view.js';
+import { type MatchResult, matchNumber } from './matching.js';
+import { shouldVerifyCaller, smsTwiml, voiceTwiml } from './twiml.js';
+
+/**
+ * The webhook's request path: normalize the caller, match it (with a deadline), record the interaction
+ * once, publish it to the agents, answer TwiML. The TwiML never waits on a database that is down or slow:
+ * past the deadline the call is routed without a match and the interaction is recorded in the background
+ * once the database answers.
+ */
+
+/** Hands a promise to the runtime so it may outlive the response (Workers: waitUntil; Node: nothing). */
+export type Background = (task: Promise<unknown>) => void;
+
+export interface InboundMessage {
+  channel: InteractionChannel;
+  /** CallSid or MessageSid. */
+  sid: string;
+  from: string;
+  to: string | null;
+  stirVerstat: string | null;
+  /** Region for national-format callers; DEFAULT_REGION when absent. */
+  region?: string;
+  /** Twilio's I-Twilio-Idempotency-Token: the same on every retry of one delivery. */
+  idempotencyToken?: string;
+}
+
+const EVENT_SOURCE = 'twilio';
+/** Background retries after a failed write: about two minutes in all, then the interaction is given up. */
+const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000, 15000, 30000, 60000];
+/** Bounds the memory a long outage can take: beyond this many pending interactions, new ones are dropped. */
+const MAX_PENDING = 1000;
+let pending = 0;
+
+interface Attempt {
+  /** Set once the webhook has answered without waiting: the record then says the lookup failed. */
+  late: boolean;
+  /** What the webhook answered when it could not wait (so an idempotent replay gets the same). */
+  answered?: string;
+}
+
+type Normalized = ReturnType<typeof normalizePhone>;
+
+function renderTwiml(
+  config: Config,
+  channel: InteractionChannel,
+  interactionId: string,
+  matchCount: number,
+): string {
+  if (channel === 'sms') return smsTwiml(config);
+  return voiceTwiml(config, { interactionId, verifyCaller: shouldVerifyCaller(config, matchCount) });
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Resolves with the promise's value, or with `timeout` once `ms` pass first. */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | { timeout: true }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<{ timeout: true }>((resolve) => {
+    timer = setTimeout(() => resolve({ timeout: true }), ms);
+  });
+  return Promise.race([promise.then((value) => ({ value })), deadline]).finally(() => clearTimeout(timer));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Publishes without holding up the answer; a failing hub is logged, never fatal. */
+export function publishInteraction(deps: AppDeps, record: InteractionRecord, background: Background): void {
+  const task = deps.hub
+    .publish({
+      type: 'interaction',
+      id: record.id,
+      version: record.updatedAt,
+      interaction: toInteractionView(record, deps.config),
+    })
+    .catch((err: unknown) =>
+      deps.logger.warn('agent hub publish failed', { interaction: record.id, error: errorMessage(err) }),
+    );
+  background(task);
+}
+
+async function persist(
+  deps: AppDeps,
+  message: InboundMessage,
+  normalized: Normalized,
+  id: string,
+  at: number,
+  attempt: Attempt,
+  background: Background,
+): Promise<string> {
+  const { db, config } = deps;
+  const match: MatchResult | undefined = normalized.ok ? await matchNumber(db, normalized.e164) : undefined;
+  const { record, created } = await recordInteraction(db, {
+    id,
+    channel: message.channel,
+    twilioSid: message.sid,
+    rawFrom: message.from,
+    e164: normalized.ok ? normalized.e164 : null,
+    fromReason: normalized.ok ? null : normalized.reason,
+    toNumber: message.to,
+    stirVerstat: message.stirVerstat,
+    status: message.channel === 'voice' ? 'ringing' : 'received',
+    matches: match?.matches ?? [],
+    flags: {
+      ...(match?.sharedLine ? { sharedLine: true } : {}),
+      ...(attempt.late ? { lookupFailed: true } : {}),
+    },
+    createdAt: at,
+  });
+  if (created) publishInteraction(deps, record, background);
+  // A retry (created false) gets the TwiML of the interaction already recorded: same id, same matches.
+  const twiml = attempt.answered ?? renderTwiml(config, message.channel, record.id, record.matches.length);
+  if (message.idempotencyToken) {
+    const first = await claimEvent(db, EVENT_SOURCE, message.idempotencyToken, at, twiml);
+    if (!first) return (await findEventResponse(db, EVENT_SOURCE, message.idempotencyToken)) ?? twiml;
+  }
+  return twiml;
+}
+
+/** Keeps trying to record an interaction the webhook answered without; gives up after ~2 minutes. */
+async function recordLater(
+  deps: AppDeps,
+  first: Promise<unknown>,
+  retry: () => Promise<unknown>,
+  context: Record<string, unknown>,
+): Promise<void> {
+  pending += 1;
+  try {
+    let lastError: unknown;
+    try {
+      await first;
+      deps.logger.info('interaction recorded after the deadline', context);
+      return;
+    } catch (err) {
+      lastError = err;
+    }
+    for (const delay of RETRY_DELAYS_MS) {
+      await sleep(delay);
+      try {
+        await retry();
+        deps.logger.info('interaction recorded after the database came back', context);
+        return;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    deps.logger.error('interaction not recorded: the database did not come back', {
+      ...context,
+      error: errorMessage(lastError),
+    });
+  } finally {
+    pending -= 1;
+  }
+}
+
+/** Answers an inbound call or SMS. Never throws for a database problem: that is logged and retried. */
+export async function handleInbound(
+  deps: AppDeps,
+  message: InboundMessage,
+  background: Background,
+): Promise<string> {
+  const { config, logger } = deps;
+  const normalized = normalizePhone(message.from, { region: message.region ?? config.DEFAULT_REGION });
+  const id = deps.newId();
+  const at = deps.now();
+  const attempt: Attempt = { late: false };
+  const run = () => persist(deps, message, normalized, id, at, attempt, background);
+
+  const first = run();
+  let failure: { timedOut: boolean; error?: string };
+  try {
+    const outcome = await withDeadline(first, config.LOOKUP_DEADLINE_MS);
+    if ('value' in outcome) return outcome.value;
+    failure = { timedOut: true };
+  } catch (err) {
+    failure = { timedOut: false, error: errorMessage(err) };
+  }
+
+  attempt.late = true;
+  attempt.answered = renderTwiml(config, message.channel, id, 0);
+  const context = {
+    channel: message.channel,
+    sid: message.sid,
+    caller: maskPhone(normalized.ok ? normalized.e164 : message.from),
+  };
+  logger.warn('index unavailable: answered without matches', { ...context, ...failure });
+  if (pending >= MAX_PENDING) {
+    logger.error('interaction not recorded: too many pending during the outage', context);
+    first.catch(() => {});
+  } else {
+    background(recordLater(deps, first, run, context));
+  }
+  return attempt.answered;
+}
+
+/** Twilio's CallStatus values, in the order a call moves through them; the last five all end it. */
+const STATUS_RANK: Record<string, number> = {
+  queued: 0,
+  ringing: 1,
+  'in-progress': 2,
+  completed: 3,
+  busy: 3,
+  failed: 3,
+  'no-answer': 3,
+  canceled: 3,
+};
+
+export interface CallStatusUpdate {
+  callSid: string;
+  /** Set when the callback is for the agent leg of a `<Dial>`: the interaction is the parent call. */
+  parentCallSid?: string;
+  callStatus: string;
+  idempotencyToken?: string;
+}
+
+async function applyCallStatus(
+  deps: AppDeps,
+  update: CallStatusUpdate,
+  background: Background,
+  checkToken: boolean,
+): Promise<void> {
+  const { db } = deps;
+  const rank = STATUS_RANK[update.callStatus];
+  if (rank === undefined) return;
+  // Only Twilio's own redeliveries are screened: our background retry may follow a claimed token.
+  if (checkToken && update.idempotencyToken) {
+    const first = await claimEvent(db, EVENT_SOURCE, update.idempotencyToken, deps.now());
+    if (!first) return;
+  }
+  const record =
+    (update.parentCallSid ? await findInteraction(db, update.parentCallSid) : undefined) ??
+    (await findInteraction(db, update.callSid));
+  if (!record) return;
+  // Callbacks can arrive late or twice: a call never moves backwards, and an ended call stays ended.
+  if (rank <= (STATUS_RANK[record.status] ?? -1)) return;
+  const updated = await updateInteraction(db, record.twilioSid, { status: update.callStatus }, deps.now());
+  if (updated) publishInteraction(deps, updated, background);
+}
+
+/** The voice status callback. Answers at once; a slow or absent database is retried in the background. */
+export async function handleCallStatus(
+  deps: AppDeps,
+  update: CallStatusUpdate,
+  background: Background,
+): Promise<void> {
+  const first = applyCallStatus(deps, update, background, true);
+  try {
+    const outcome = await withDeadline(first, deps.config.LOOKUP_DEADLINE_MS);
+    if ('value' in outcome) return;
+  } catch {
+    // Retried below.
+  }
+  const context = { sid: update.callSid, status: update.callStatus };
+  deps.logger.warn('index unavailable: call status queued for retry', context);
+  background(recordLater(deps, first, () => applyCallStatus(deps, update, background, false), context));
+}
