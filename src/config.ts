@@ -68,6 +68,11 @@ export const configSchema = z.object({
   AUTH0_CLIENT_ID: optionalString,
   AUTH0_CLIENT_SECRET: optionalString,
   AUTH0_API_BASE_URL: optionalUrl,
+  /**
+   * Where the phone verification page sends users back to (`{base}/continue`). Default `https://{AUTH0_DOMAIN}`;
+   * set it for a custom domain, a private cloud or a loopback test stand-in. Never taken from a request.
+   */
+  AUTH0_CONTINUE_BASE_URL: optionalUrl,
   DEFAULT_REGION: z
     .string()
     .trim()
@@ -77,6 +82,24 @@ export const configSchema = z.object({
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   /** Signs agent session cookies and CSRF tokens. */
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  /** How agents sign in: `token` (the ADMIN_TOKEN link) or `oidc`. Unset: token locally, oidc in production. */
+  AGENT_AUTH: z.enum(['token', 'oidc']).optional(),
+  AUTH0_AGENT_CLIENT_ID: optionalString,
+  AUTH0_AGENT_CLIENT_SECRET: optionalString,
+  /** The OpenID Connect issuer agents sign in with. Default `https://{AUTH0_DOMAIN}/`. */
+  OIDC_ISSUER: optionalUrl,
+  /** A role (in AGENT_ROLES_CLAIM) or permission (in `permissions`) an agent must hold to sign in. */
+  AGENT_REQUIRED_ROLE: optionalString,
+  /** The namespaced ID-token claim a post-login Action fills with the user's roles. */
+  AGENT_ROLES_CLAIM: z.string().trim().min(1).default('https://callerpop/roles'),
+  /** Optional role that may also read the audit log (the ADMIN_TOKEN always may). */
+  AGENT_ADMIN_ROLE: optionalString,
+  /** Auth0 dashboard tenant for account links, as `{region}/{tenant}` (e.g. `us/acme`). */
+  AUTH0_DASHBOARD_TENANT: optionalString,
+  /** Origins allowed to frame the agent pages (Flex, Salesforce…), comma-separated; cookies become SameSite=None. */
+  AGENT_FRAME_ANCESTORS: list,
+  /** Agent session lifetime. */
+  AGENT_SESSION_HOURS: intWithDefault(12, 1, 24 * 30),
   /** How long the webhook waits for the index before answering without a match. */
   LOOKUP_DEADLINE_MS: intWithDefault(2000, 50, 10000),
   VOICE_GREETING: z.string().default('Thanks for calling. Connecting you to an agent.'),
@@ -88,8 +111,40 @@ export const configSchema = z.object({
   RETENTION_DAYS: intWithDefault(90, 1, 3650),
   ENROLLMENT_POLICY: z.enum(['allow', 'warn', 'block']).default('warn'),
   SHARED_NUMBERS: list,
+  /** What an Action shows when `block` refuses a number: says nothing about who else uses it. */
+  ENROLLMENT_BLOCK_MESSAGE: z
+    .string()
+    .trim()
+    .min(1)
+    .default('This phone number cannot be used for verification. Please use a different number.'),
+  /** OTP deliveries per hour, counted per number and per user separately (Auth0's own default is 10). */
+  OTP_RATE_LIMIT_PER_HOUR: intWithDefault(10, 1, 10000),
+  /** ISO country codes OTPs may be delivered to, comma-separated; empty: every country. */
+  OTP_ALLOWED_COUNTRIES: list.transform((codes) => codes.map((c) => c.toUpperCase())),
   VERIFY_CALLER: z.enum(['off', 'matched', 'always']).default('off'),
+  /** Phone verification page: seconds before a new code can be requested for the same session. */
+  VERIFY_RESEND_COOLDOWN_SECONDS: intWithDefault(30, 0, 3600),
+  /** Phone verification page: codes sent per hour, counted per number and per user separately. */
+  VERIFY_MAX_SENDS_PER_HOUR: intWithDefault(5, 1, 1000),
+  /** Phone verification page: code checks per hour, counted per number and per user separately. */
+  VERIFY_MAX_CHECKS_PER_HOUR: intWithDefault(10, 1, 1000),
 });
+
+/** The agent sign-in method in effect: explicit, or token locally and oidc in production. */
+export function agentAuthMode(config: Pick<Config, 'AGENT_AUTH' | 'NODE_ENV'>): 'token' | 'oidc' {
+  return config.AGENT_AUTH ?? (config.NODE_ENV === 'production' ? 'oidc' : 'token');
+}
+
+/** Settings OpenID Connect sign-in cannot start without; named so start-up says what is missing. */
+export function missingAgentOidcSettings(config: Config): string[] {
+  if (agentAuthMode(config) !== 'oidc') return [];
+  const missing: string[] = [];
+  if (!config.AUTH0_AGENT_CLIENT_ID) missing.push('AUTH0_AGENT_CLIENT_ID');
+  if (!config.AUTH0_AGENT_CLIENT_SECRET) missing.push('AUTH0_AGENT_CLIENT_SECRET');
+  if (!config.OIDC_ISSUER && !config.AUTH0_DOMAIN) missing.push('OIDC_ISSUER (or AUTH0_DOMAIN)');
+  if (!config.AGENT_REQUIRED_ROLE) missing.push('AGENT_REQUIRED_ROLE');
+  return missing;
+}
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = Record<string, string | undefined>;
@@ -104,7 +159,12 @@ export class ConfigError extends Error {
 /** Parses raw variables; the error names every variable that is missing or wrong. */
 export function parseConfig(input: ConfigInput): Config {
   const result = configSchema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) {
+    const missing = missingAgentOidcSettings(result.data);
+    if (missing.length > 0)
+      throw new ConfigError(missing.map((name) => `${name} is required for agent sign-in with OIDC (AGENT_AUTH)`));
+    return result.data;
+  }
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(root)';
     const value = input[name];

@@ -137,3 +137,191 @@ export const backfillSeen = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.runId, t.userId] })],
 );
+
+// --- phone verification ---
+
+/** Redirect tokens from the post-login Action already used to open a session: a token opens one session only. */
+export const verifyUsedTokens = sqliteTable(
+  'verify_used_tokens',
+  {
+    /** SHA-256 (hex) of the whole token: the token itself is a credential and is not stored. */
+    tokenHash: text('token_hash').primaryKey(),
+    userId: text('user_id').notNull(),
+    usedAt: integer('used_at').notNull(),
+    /** The token's own expiry: after it the row is only history and may be purged. */
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('verify_used_tokens_expires').on(t.expiresAt)],
+);
+
+export const VERIFY_SESSION_STATUSES = ['number', 'code', 'verified'] as const;
+export type VerifySessionStatus = (typeof VERIFY_SESSION_STATUSES)[number];
+
+export const VERIFY_CHANNELS = ['sms', 'call'] as const;
+export type VerifyChannel = (typeof VERIFY_CHANNELS)[number];
+
+/** One visit to the verification page, opened by a valid redirect token and bound to a browser cookie. */
+export const verifySessions = sqliteTable(
+  'verify_sessions',
+  {
+    /** SHA-256 (hex) of the cookie value: a stolen database row cannot be turned back into a cookie. */
+    id: text('id').primaryKey(),
+    userId: text('user_id').notNull(),
+    /** Auth0's transaction `state`: the result goes back bound to it, and only to it. */
+    state: text('state').notNull(),
+    /** Per-session CSRF token, echoed by every form. */
+    csrfToken: text('csrf_token').notNull(),
+    status: text('status', { enum: VERIFY_SESSION_STATUSES }).notNull(),
+    /** The number being verified (E.164), from the profile or typed on the page. */
+    e164: text('e164'),
+    /** The number the Action says was verified before, when the profile now names another one. */
+    previousE164: text('previous_e164'),
+    channel: text('channel', { enum: VERIFY_CHANNELS }),
+    lastSentAt: integer('last_sent_at'),
+    verifiedAt: integer('verified_at'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('verify_sessions_expires').on(t.expiresAt)],
+);
+
+export const VERIFY_ATTEMPT_KINDS = ['send', 'check'] as const;
+export type VerifyAttemptKind = (typeof VERIFY_ATTEMPT_KINDS)[number];
+
+/** Every code sent and every code checked, for the per-number and per-user limits (toll fraud, guessing). */
+export const verifyAttempts = sqliteTable(
+  'verify_attempts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    kind: text('kind', { enum: VERIFY_ATTEMPT_KINDS }).notNull(),
+    e164: text('e164').notNull(),
+    userId: text('user_id').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [
+    index('verify_attempts_number').on(t.e164, t.kind, t.at),
+    index('verify_attempts_user').on(t.userId, t.kind, t.at),
+  ],
+);
+
+// --- agent ---
+
+export const AUDIT_ACTIONS = [
+  'lookup',
+  'pop_view',
+  'console_view',
+  'sign_in',
+  'sign_in_refused',
+  'sign_out',
+  'audit_read',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Who looked at what, when: every lookup, every pop view, every sign-in. Append-only. */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    /** `token:admin`, `oidc:{sub}`, or `api:admin-token` for the bearer token. */
+    agentId: text('agent_id').notNull(),
+    agentName: text('agent_name'),
+    action: text('action', { enum: AUDIT_ACTIONS }).notNull(),
+    /** What was looked at: the E.164 looked up, the interaction id viewed. */
+    target: text('target'),
+    /** Small JSON object: match count, how the lookup arrived, why a sign-in was refused. */
+    detail: text('detail', { mode: 'json' }).notNull().default(sql`'{}'`),
+    requestId: text('request_id'),
+  },
+  (t) => [
+    index('audit_log_at').on(t.at),
+    index('audit_log_agent').on(t.agentId, t.at),
+    index('audit_log_target').on(t.target, t.at),
+  ],
+);
+
+/**
+ * A one-time code texted to a caller during the IVR. Only a salted SHA-256 of the code is kept; the
+ * row is bound to the interaction, counts wrong tries and expires.
+ */
+export const callerVerifications = sqliteTable('caller_verifications', {
+  interactionId: text('interaction_id').primaryKey(),
+  codeHash: text('code_hash').notNull(),
+  salt: text('salt').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  expiresAt: integer('expires_at').notNull(),
+  /** pending, verified, failed. */
+  outcome: text('outcome').notNull().default('pending'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+// --- auth0 feed ---
+
+export const ENROLLMENT_DECISIONS = ['allow', 'warn', 'block'] as const;
+export type EnrollmentDecisionKind = (typeof ENROLLMENT_DECISIONS)[number];
+
+/**
+ * Every answer the one-number-per-user policy gave, with the accounts that already used the number:
+ * the audit trail for a refused enrollment, and how a lookup learns a number went through on `warn`.
+ */
+export const enrollmentDecisions = sqliteTable(
+  'enrollment_decisions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    e164: text('e164').notNull(),
+    userId: text('user_id').notNull(),
+    /** ENROLLMENT_POLICY when the decision was made. */
+    policy: text('policy', { enum: ENROLLMENT_DECISIONS }).notNull(),
+    decision: text('decision', { enum: ENROLLMENT_DECISIONS }).notNull(),
+    /** no_conflict, same_person, shared_number, conflict. */
+    reason: text('reason').notNull(),
+    /** JSON array of { userId, sources } already holding the number (other people only). */
+    conflicting: text('conflicting', { mode: 'json' }).notNull().default(sql`'[]'`),
+    channel: text('channel'),
+    /** Which Action asked: send-phone-message, custom-phone-provider, or a direct check. */
+    trigger: text('trigger').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    index('enrollment_decisions_e164').on(t.e164, t.createdAt),
+    index('enrollment_decisions_user').on(t.userId),
+  ],
+);
+
+export const OTP_STATUSES = ['pending', 'sent', 'refused', 'failed'] as const;
+export type OtpStatus = (typeof OTP_STATUSES)[number];
+export const OTP_CHANNELS = ['sms', 'voice'] as const;
+export type OtpChannel = (typeof OTP_CHANNELS)[number];
+
+/**
+ * Every OTP callerpop was asked to deliver, sent or not: rate limits count these, agents see them as risk
+ * context, refusals stay visible. The code itself is never stored, only a keyed hash.
+ */
+export const otpDeliveries = sqliteTable(
+  'otp_deliveries',
+  {
+    id: text('id').primaryKey(),
+    /** E.164 when the recipient could be read; otherwise the recipient as given (truncated). */
+    recipient: text('recipient').notNull(),
+    userId: text('user_id'),
+    channel: text('channel', { enum: OTP_CHANNELS }).notNull(),
+    /** enrollment, authentication, blocked_account, change_password, password_breach. */
+    purpose: text('purpose').notNull(),
+    trigger: text('trigger').notNull(),
+    status: text('status', { enum: OTP_STATUSES }).notNull(),
+    /** Why it was refused or failed (rate_limited_number, country_not_allowed, twilio_21211…). */
+    reason: text('reason'),
+    /** HMAC-SHA256 of the code; null when the message carried none. */
+    codeHash: text('code_hash'),
+    twilioSid: text('twilio_sid'),
+    country: text('country'),
+    numberType: text('number_type'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('otp_deliveries_recipient').on(t.recipient, t.createdAt),
+    index('otp_deliveries_user').on(t.userId, t.createdAt),
+  ],
+);

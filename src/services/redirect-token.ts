@@ -1,0 +1,197 @@
+/**
+ * The two signed tokens of the phone verification redirect, HS256 with Web Crypto (runs on Node and Workers):
+ * - incoming: made by the post-login Action with `api.redirect.encodeToken()` (iss = the tenant domain,
+ *   sub = user id, exp, iat, state, plus the Action's payload);
+ * - outgoing: the result callerpop hands back to Auth0's `/continue`, which the Action reads with
+ *   `api.redirect.validateToken()` (signature, exp, state) and then checks itself (sub, iss, verified).
+ *
+ * Both are signed with a key derived from the one secret the Action and callerpop already share
+ * (CALLERPOP_SECRET in the Action, AUTH0_WEBHOOK_SECRET here), so the Standard Webhooks key and the JWT key
+ * are never the same bytes. The Action derives it the same way (see actions/verify-phone.js).
+ */
+
+export const REDIRECT_KEY_LABEL = 'callerpop/verify-phone/redirect-token/v1';
+/** Longest token accepted: far above what the Action makes, far below anything costly to hash. */
+const MAX_TOKEN_LENGTH = 4096;
+/** Clock skew tolerated between Auth0 and callerpop. */
+const LEEWAY_SECONDS = 30;
+/** A redirect token that claims to live longer than this is not the short-lived token the Action makes. */
+const MAX_INCOMING_LIFETIME_SECONDS = 3600;
+/** How long the result token is valid: the browser follows the redirect at once. */
+export const RESULT_TOKEN_TTL_SECONDS = 120;
+
+export type RedirectTokenProblem = 'malformed' | 'signature' | 'expired' | 'issuer' | 'claims' | 'state';
+
+export class RedirectTokenError extends Error {
+  constructor(readonly problem: RedirectTokenProblem) {
+    super(`redirect token refused: ${problem}`);
+    this.name = 'RedirectTokenError';
+  }
+}
+
+export interface IncomingClaims {
+  /** Auth0 user id. */
+  sub: string;
+  state: string;
+  exp: number;
+  /** The number in the user's profile, as typed at sign-up (unvalidated), when the Action knows one. */
+  phone?: string;
+  /** The number callerpop verified before (E.164), when the profile now names another one. */
+  verifiedPhone?: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function base64UrlEncode(bytes: Uint8Array): string {
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function base64UrlDecode(input: string): Uint8Array<ArrayBuffer> {
+  if (!/^[A-Za-z0-9_-]*$/.test(input)) throw new RedirectTokenError('malformed');
+  const padded = input.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (input.length % 4)) % 4);
+  let binary: string;
+  try {
+    binary = atob(padded);
+  } catch {
+    throw new RedirectTokenError('malformed');
+  }
+  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+}
+
+async function hmacKey(secret: string): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+    'verify',
+  ]);
+}
+
+/** The JWT key: HMAC-SHA256(shared secret, label) in base64url, exactly as the Action computes it. */
+export async function deriveRedirectSecret(sharedSecret: string): Promise<string> {
+  const mac = await crypto.subtle.sign(
+    'HMAC',
+    await hmacKey(sharedSecret),
+    encoder.encode(REDIRECT_KEY_LABEL),
+  );
+  return base64UrlEncode(new Uint8Array(mac));
+}
+
+export async function sha256Hex(input: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(input)));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export async function signHs256(claims: Record<string, unknown>, secret: string): Promise<string> {
+  const header = base64UrlEncode(encoder.encode(JSON.stringify({ alg: 'HS256', typ: 'JWT' })));
+  const payload = base64UrlEncode(encoder.encode(JSON.stringify(claims)));
+  const input = `${header}.${payload}`;
+  const mac = await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(input));
+  return `${input}.${base64UrlEncode(new Uint8Array(mac))}`;
+}
+
+/** Checks the signature (constant time, by Web Crypto) and returns the claims; nothing else. */
+export async function verifyHs256(token: string, secret: string): Promise<Record<string, unknown>> {
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw new RedirectTokenError('malformed');
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new RedirectTokenError('malformed');
+  const [h, p, s] = parts as [string, string, string];
+  let header: unknown;
+  let claims: unknown;
+  try {
+    header = JSON.parse(decoder.decode(base64UrlDecode(h)));
+    claims = JSON.parse(decoder.decode(base64UrlDecode(p)));
+  } catch {
+    throw new RedirectTokenError('malformed');
+  }
+  // Only HS256: "none" and every other algorithm are refused before any key is used.
+  if (!isRecord(header) || header.alg !== 'HS256' || (header.typ !== undefined && header.typ !== 'JWT'))
+    throw new RedirectTokenError('malformed');
+  if (!isRecord(claims)) throw new RedirectTokenError('malformed');
+  const ok = await crypto.subtle.verify(
+    'HMAC',
+    await hmacKey(secret),
+    base64UrlDecode(s),
+    encoder.encode(`${h}.${p}`),
+  );
+  if (!ok) throw new RedirectTokenError('signature');
+  return claims;
+}
+
+/**
+ * Verifies the token the Action made: signature, expiry, issuer (the configured Auth0 domain, never the
+ * request), and that it belongs to the `state` it arrived with.
+ */
+export async function verifyIncomingToken(
+  token: string,
+  options: { secret: string; auth0Domain: string; state: string; now: number },
+): Promise<IncomingClaims> {
+  const claims = await verifyHs256(token, options.secret);
+  const nowSec = Math.floor(options.now / 1000);
+  const { exp, iat, iss, sub, state } = claims;
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new RedirectTokenError('claims');
+  if (exp + LEEWAY_SECONDS <= nowSec) throw new RedirectTokenError('expired');
+  if (typeof iat === 'number' && (iat > nowSec + LEEWAY_SECONDS || exp - iat > MAX_INCOMING_LIFETIME_SECONDS))
+    throw new RedirectTokenError('claims');
+  if (typeof iat !== 'number' && exp - nowSec > MAX_INCOMING_LIFETIME_SECONDS)
+    throw new RedirectTokenError('claims');
+  if (!issuerMatches(iss, options.auth0Domain)) throw new RedirectTokenError('issuer');
+  if (typeof sub !== 'string' || sub === '' || sub.length > 256) throw new RedirectTokenError('claims');
+  if (typeof state !== 'string' || state === '' || state !== options.state)
+    throw new RedirectTokenError('state');
+  const result: IncomingClaims = { sub, state, exp };
+  if (typeof claims.phone === 'string' && claims.phone.trim() !== '')
+    result.phone = claims.phone.slice(0, 64);
+  if (typeof claims.verified_phone === 'string' && claims.verified_phone !== '')
+    result.verifiedPhone = claims.verified_phone;
+  return result;
+}
+
+/** The result token for Auth0's `/continue`: bound to the transaction's `state` and to the user. */
+export async function createResultToken(input: {
+  secret: string;
+  issuer: string;
+  auth0Domain: string;
+  sub: string;
+  state: string;
+  phone: string;
+  now: number;
+  jti: string;
+}): Promise<string> {
+  const iat = Math.floor(input.now / 1000);
+  return signHs256(
+    {
+      iss: input.issuer,
+      aud: input.auth0Domain,
+      sub: input.sub,
+      state: input.state,
+      phone: input.phone,
+      verified: true,
+      iat,
+      exp: iat + RESULT_TOKEN_TTL_SECONDS,
+      jti: input.jti,
+    },
+    input.secret,
+  );
+}
+
+/** "tenant.eu.auth0.com" from whatever form AUTH0_DOMAIN was configured in. */
+export function bareDomain(domain: string): string {
+  return domain
+    .trim()
+    .replace(/^https?:\/\//i, '')
+    .replace(/\/+$/, '')
+    .toLowerCase();
+}
+
+function issuerMatches(iss: unknown, auth0Domain: string): boolean {
+  if (typeof iss !== 'string') return false;
+  const domain = bareDomain(auth0Domain);
+  // Auth0 writes the bare tenant domain; the URL form is what its other tokens use, so both are accepted.
+  return iss === domain || iss === `https://${domain}/`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
