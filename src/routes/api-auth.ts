@@ -1,0 +1,66 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { timingSafeEqual } from 'hono/utils/buffer';
+import type { AppDeps, AppEnv } from '../deps.js';
+import { unauthorized } from '../errors.js';
+
+/**
+ * Who may call /api/*. Today: the `Authorization: Bearer $ADMIN_TOKEN` of machines (softphone and CRM
+ * plugins). The seam for more: add an authenticator (e.g. a signed-in agent's session cookie) to
+ * `authenticatorsFor`; the first one that recognises the request wins, and routes read the principal
+ * with `apiPrincipal(c)` (for audit entries).
+ */
+
+export interface ApiPrincipal {
+  kind: 'admin-token' | 'agent';
+  /** Stable id for audit entries. */
+  id: string;
+  name: string | null;
+}
+
+/** Recognises a request, or returns undefined to let the next authenticator try. */
+export type ApiAuthenticator = (c: Context) => Promise<ApiPrincipal | undefined>;
+
+export type ApiEnv = { Variables: AppEnv['Variables'] & { apiPrincipal: ApiPrincipal } };
+
+export const ADMIN_TOKEN_PRINCIPAL: ApiPrincipal = {
+  kind: 'admin-token',
+  id: 'api:admin-token',
+  name: 'ADMIN_TOKEN bearer',
+};
+
+const BEARER = /^Bearer +(\S+) *$/i;
+
+/** `Authorization: Bearer $ADMIN_TOKEN`, compared in constant time (both sides hashed first). */
+export function adminBearer(deps: Pick<AppDeps, 'config'>): ApiAuthenticator {
+  return async function adminTokenBearer(c) {
+    const match = BEARER.exec(c.req.header('authorization') ?? '');
+    if (!match?.[1]) return undefined;
+    return (await timingSafeEqual(deps.config.ADMIN_TOKEN, match[1])) ? ADMIN_TOKEN_PRINCIPAL : undefined;
+  };
+}
+
+function authenticatorsFor(deps: AppDeps): ApiAuthenticator[] {
+  return [adminBearer(deps)];
+}
+
+/** 401 in the one error shape (with a Bearer challenge) unless an authenticator recognises the request. */
+export function apiAuth(deps: AppDeps, extra: ApiAuthenticator[] = []): MiddlewareHandler<ApiEnv> {
+  const authenticators = [...authenticatorsFor(deps), ...extra];
+  return async function requireApiPrincipal(c, next) {
+    for (const authenticate of authenticators) {
+      const principal = await authenticate(c);
+      if (principal) {
+        c.set('apiPrincipal', principal);
+        return next();
+      }
+    }
+    c.header('WWW-Authenticate', 'Bearer realm="callerpop"');
+    throw unauthorized('Send Authorization: Bearer <ADMIN_TOKEN>');
+  };
+}
+
+export function apiPrincipal(c: Context): ApiPrincipal {
+  const principal = (c as unknown as Context<ApiEnv>).get('apiPrincipal');
+  if (!principal) throw new Error('apiAuth middleware is not in front of this route');
+  return principal;
+}
