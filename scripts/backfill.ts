@@ -1,0 +1,50 @@
+/**
+ * `npm run backfill`: fills the index from an existing Auth0 tenant. Everything but argument handling,
+ * signals and the exit status lives in scripts/backfill/; see docs/backfill.md.
+ */
+import { existsSync } from 'node:fs';
+import { DATA_DIR } from '../src/node/env.js';
+import { HELP, parseCli, UsageError } from './backfill/args.js';
+import { runBackfill } from './backfill/run.js';
+
+async function main(): Promise<number> {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let options: ReturnType<typeof parseCli>;
+  try {
+    options = parseCli(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`backfill: ${error.message}\n`);
+    return 2;
+  }
+  if (options === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  // First Ctrl-C: stop reading, commit what is in flight, exit resumable. Second: exit now (still resumable).
+  const controller = new AbortController();
+  process.on('SIGINT', () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nInterrupted: finishing the batch in flight (Ctrl-C again to stop at once)…\n');
+    controller.abort();
+  });
+  process.on('SIGTERM', () => controller.abort());
+  const result = await runBackfill(options, {
+    out: process.stdout,
+    tty: Boolean(process.stdout.isTTY),
+    dataDir: DATA_DIR,
+    signal: controller.signal,
+  });
+  if (result.status === 'completed') return 0;
+  return result.status === 'interrupted' ? 130 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`backfill: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);
