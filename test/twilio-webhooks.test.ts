@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../src/config.js';
 import { upsertAccounts, upsertLinks } from '../src/db/index-writes.js';
 import { findInteraction } from '../src/db/interactions.js';
-import type { PushMessage } from '../src/hub/types.js';
+import { nullHub, type PushMessage } from '../src/hub/types.js';
 import type { InteractionView } from '../src/services/interaction-view.js';
 import { createTestContext, TEST_ENV, type TestContext } from './support/context.js';
 import { sid, smsParams, twilioFormRequest, voiceParams } from './support/twilio-sign.js';
@@ -18,7 +18,7 @@ async function setup(env: ConfigInput = {}) {
   published = [];
   ctx = await createTestContext({
     env,
-    deps: { hub: { publish: async (m) => void published.push(m) } },
+    deps: { hub: { ...nullHub, publish: async (m) => void published.push(m) } },
   });
   const at = Date.UTC(2026, 0, 1);
   await upsertAccounts(ctx.deps.db, [
