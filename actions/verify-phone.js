@@ -1,0 +1,118 @@
+/**
+ * callerpop — verified phone number at sign-up (Auth0 post-login Action).
+ *
+ * Sends a user once to callerpop's verification page when their profile has no verified phone number, or
+ * when the number in user_metadata changed since it was verified. callerpop verifies it with Twilio Verify
+ * and sends the user back to /continue with a signed result; only a valid result lets the login finish.
+ *
+ * Secrets: CALLERPOP_URL (e.g. https://callerpop.example.com) and CALLERPOP_SECRET (callerpop's
+ * AUTH0_WEBHOOK_SECRET, the whsec_… value the other callerpop Actions use). No dependencies.
+ */
+const crypto = require('node:crypto');
+
+/** Where sign-up puts the number (a custom sign-up field saved into user_metadata). */
+const PHONE_FIELD = 'phone_number';
+/** Written by this Action only: app_metadata cannot be edited by the user. */
+const VERIFIED_FIELD = 'callerpop_verified_phone';
+const VERIFIED_AT_FIELD = 'callerpop_phone_verified_at';
+/** Seconds the user has to reach callerpop after the redirect; callerpop spends the token on arrival. */
+const REDIRECT_TOKEN_TTL = 300;
+/** Must match src/services/redirect-token.ts: the JWT key is derived from the shared secret. */
+const REDIRECT_KEY_LABEL = 'callerpop/verify-phone/redirect-token/v1';
+const E164 = /^\+[1-9]\d{1,14}$/;
+
+function settings(event) {
+  const secrets = event.secrets || {};
+  const base =
+    typeof secrets.CALLERPOP_URL === 'string' ? secrets.CALLERPOP_URL.trim().replace(/\/+$/, '') : '';
+  const shared = typeof secrets.CALLERPOP_SECRET === 'string' ? secrets.CALLERPOP_SECRET : '';
+  if (!/^https?:\/\/[^/]+$/i.test(base) || shared === '') return null;
+  // Separate key for the JWTs: the shared secret also signs the Standard Webhooks calls to callerpop.
+  const secret = crypto.createHmac('sha256', shared).update(REDIRECT_KEY_LABEL).digest('base64url');
+  return { base, secret };
+}
+
+/** The profile's number as typed at sign-up, without the punctuation people put between digits. */
+function profileNumber(user) {
+  const value = user.user_metadata ? user.user_metadata[PHONE_FIELD] : undefined;
+  if (typeof value !== 'string') return undefined;
+  const compact = value.replace(/[\s().-]/g, '');
+  return compact === '' ? undefined : compact;
+}
+
+function verifiedNumber(user) {
+  const value = user.app_metadata ? user.app_metadata[VERIFIED_FIELD] : undefined;
+  return typeof value === 'string' && E164.test(value) ? value : undefined;
+}
+
+exports.onExecutePostLogin = async (event, api) => {
+  const user = event.user;
+  const current = profileNumber(user);
+  const verified = verifiedNumber(user);
+  // Verified before, and the profile still names that number (or names none): nothing to do.
+  if (verified && (current === undefined || current === verified)) return;
+  // Passwordless SMS users: Auth0 verified the number itself.
+  if (user.phone_verified === true && typeof user.phone_number === 'string') return;
+  // Refresh tokens, password grants, device flow…: no browser to redirect. The next interactive login asks.
+  if (typeof api.redirect.canRedirect === 'function' && !api.redirect.canRedirect()) return;
+
+  const config = settings(event);
+  if (!config) {
+    api.access.deny(
+      'Phone verification is not configured: set the CALLERPOP_URL and CALLERPOP_SECRET secrets.',
+    );
+    return;
+  }
+  const payload = {};
+  if (current) payload.phone = current.slice(0, 64);
+  if (verified) payload.verified_phone = verified;
+  const token = api.redirect.encodeToken({
+    secret: config.secret,
+    expiresInSeconds: REDIRECT_TOKEN_TTL,
+    payload,
+  });
+  api.redirect.sendUserTo(`${config.base}/verify`, { query: { session_token: token } });
+};
+
+exports.onContinuePostLogin = async (event, api) => {
+  const config = settings(event);
+  if (!config) {
+    api.access.deny(
+      'Phone verification is not configured: set the CALLERPOP_URL and CALLERPOP_SECRET secrets.',
+    );
+    return;
+  }
+  let result;
+  try {
+    // Checks the signature, the expiry and that the token was made for this login's state.
+    result = api.redirect.validateToken({ secret: config.secret, tokenParameterName: 'session_token' });
+  } catch (_err) {
+    api.access.deny(
+      'Phone verification failed: the result did not come from callerpop or has expired. Please sign in again.',
+    );
+    return;
+  }
+  if (!result || result.sub !== event.user.user_id) {
+    api.access.deny('Phone verification failed: the result was made for another user. Please sign in again.');
+    return;
+  }
+  if (result.iss !== config.base) {
+    api.access.deny(
+      'Phone verification failed: the result was not issued by the configured callerpop. Please sign in again.',
+    );
+    return;
+  }
+  if (result.verified !== true || typeof result.phone !== 'string' || !E164.test(result.phone)) {
+    api.access.deny('Phone verification failed: no verified phone number came back. Please sign in again.');
+    return;
+  }
+  api.user.setAppMetadata(VERIFIED_FIELD, result.phone);
+  api.user.setAppMetadata(
+    VERIFIED_AT_FIELD,
+    new Date(
+      (typeof result.iat === 'number' ? result.iat : Math.floor(Date.now() / 1000)) * 1000,
+    ).toISOString(),
+  );
+  // The profile now names the verified number in E.164, so the next login compares equal and skips the page.
+  api.user.setUserMetadata(PHONE_FIELD, result.phone);
+};

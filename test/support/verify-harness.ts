@@ -1,0 +1,111 @@
+import { resolve } from 'node:path';
+import { createTestContext, TEST_ENV, type TestContext } from './context.js';
+import { type ActionUser, FakeAuth0Tenant, loadAction, type PostLoginAction } from './fake-auth0-redirect.js';
+import { FakeTwilioVerify } from './fake-twilio-verify.js';
+
+/**
+ * Everything the phone verification tests share: the real app over a real database, the loopback Twilio
+ * Verify, a fake Auth0 tenant running the real Action script, and a controllable clock.
+ */
+export const AUTH0_DOMAIN = 'callerpop-test.eu.auth0.com';
+export const SERVICE_SID = `VA${'a1b2c3d4'.repeat(4)}`;
+export const ACTION_PATH = resolve(import.meta.dirname, '../../actions/verify-phone.js');
+
+export interface VerifyHarness {
+  ctx: TestContext;
+  twilio: FakeTwilioVerify;
+  tenant: FakeAuth0Tenant;
+  action: PostLoginAction;
+  clock: { now: number };
+  close: () => Promise<void>;
+}
+
+export async function createVerifyHarness(
+  options: { env?: Record<string, string>; landlines?: string[] } = {},
+): Promise<VerifyHarness> {
+  const clock = { now: Date.now() };
+  const twilio = await new FakeTwilioVerify({
+    accountSid: TEST_ENV.TWILIO_ACCOUNT_SID,
+    authToken: TEST_ENV.TWILIO_AUTH_TOKEN,
+    serviceSid: SERVICE_SID,
+    landlines: options.landlines,
+    now: () => clock.now,
+  }).start();
+  const ctx = await createTestContext({
+    env: {
+      AUTH0_DOMAIN,
+      TWILIO_VERIFY_BASE_URL: twilio.baseUrl,
+      TWILIO_VERIFY_SERVICE_SID: SERVICE_SID,
+      ...options.env,
+    },
+    deps: { now: () => clock.now },
+  });
+  const tenant = new FakeAuth0Tenant(AUTH0_DOMAIN, {
+    CALLERPOP_URL: ctx.config.PUBLIC_BASE_URL,
+    CALLERPOP_SECRET: TEST_ENV.AUTH0_WEBHOOK_SECRET,
+  });
+  tenant.now = () => clock.now;
+  return {
+    ctx,
+    twilio,
+    tenant,
+    action: loadAction(ACTION_PATH),
+    clock,
+    close: async () => {
+      ctx.close();
+      await twilio.close();
+    },
+  };
+}
+
+export function newUser(id: string, phone?: string, verified?: string): ActionUser {
+  return {
+    user_id: id,
+    email: `${id.replace(/\W/g, '')}@example.com`,
+    user_metadata: phone ? { phone_number: phone } : {},
+    app_metadata: verified ? { callerpop_verified_phone: verified } : {},
+  };
+}
+
+/** A minimal browser over `app.request`: a cookie jar, the page's Origin on posts, manual redirects. */
+export class PageClient {
+  private readonly cookies = new Map<string, string>();
+
+  constructor(
+    private readonly ctx: TestContext,
+    private readonly origin = ctx.config.PUBLIC_BASE_URL,
+  ) {}
+
+  async request(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size > 0)
+      headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    const res = await this.ctx.app.request(new URL(url, this.origin).toString(), { ...init, headers });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const i = pair?.indexOf('=') ?? -1;
+      if (pair && i > 0) this.cookies.set(pair.slice(0, i), pair.slice(i + 1));
+    }
+    return res;
+  }
+
+  get(url: string, headers: Record<string, string> = {}) {
+    return this.request(url, { headers });
+  }
+
+  post(path: string, form: Record<string, string>, headers: Record<string, string> = {}) {
+    return this.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: this.origin, ...headers },
+      body: new URLSearchParams(form).toString(),
+    });
+  }
+
+  /** The CSRF token of the page currently shown. */
+  async csrf(): Promise<string> {
+    const html = await (await this.get('/verify')).text();
+    const m = /name="csrf" value="([^"]+)"/.exec(html);
+    if (!m?.[1]) throw new Error('no csrf field on the page');
+    return m[1];
+  }
+}
