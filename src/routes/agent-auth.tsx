@@ -1,0 +1,151 @@
+import { Hono } from 'hono';
+import { agentAuthMode } from '../config.js';
+import type { AppDeps, AppEnv } from '../deps.js';
+import {
+  csrfMatches,
+  endSession,
+  readSession,
+  safeEqual,
+  safeReturnTo,
+  saveTransaction,
+  startSession,
+  takeTransaction,
+} from '../services/agent-session.js';
+import { audit } from '../services/audit.js';
+import { finishAuthorization, oidcSettings, startAuthorization } from '../services/oidc.js';
+import { LoginPage, MessagePage } from '../ui/pages.js';
+import { agentCsrf } from './agent-guard.js';
+
+const ANONYMOUS = { id: 'anonymous', name: null };
+
+/**
+ * `/agent/login`, `/agent/callback`, `/agent/logout`. Token mode: the ADMIN_TOKEN link or form.
+ * OIDC mode: authorization code + PKCE against the tenant; the token is refused.
+ */
+export function agentAuthRoutes(deps: AppDeps) {
+  const { config } = deps;
+  const mode = agentAuthMode(config);
+  const app = new Hono<AppEnv>();
+  app.use(agentCsrf(config));
+
+  const tokenSession = {
+    sub: 'token:admin',
+    name: 'Administrator',
+    email: null,
+    method: 'token',
+    admin: true,
+  } as const;
+
+  app.get('/login', async (c) => {
+    const returnTo = safeReturnTo(c.req.query('returnTo'));
+    const framed = c.req.header('sec-fetch-dest') === 'iframe';
+    if (mode === 'token') {
+      const token = c.req.query('token');
+      if (token === undefined) {
+        const notice = c.req.query('signedOut') ? 'You are signed out.' : undefined;
+        return c.html(<LoginPage mode="token" returnTo={returnTo} framed={framed} notice={notice} />);
+      }
+      if (!safeEqual(token, config.ADMIN_TOKEN)) {
+        await audit(deps, c, ANONYMOUS, 'sign_in_refused', null, { method: 'token', reason: 'wrong_token' });
+        return c.html(
+          <LoginPage
+            mode="token"
+            returnTo={returnTo}
+            framed={framed}
+            error="That sign-in link is not valid."
+          />,
+          401,
+        );
+      }
+      await startSession(c, config, tokenSession, deps.now());
+      await audit(deps, c, { id: tokenSession.sub, name: tokenSession.name }, 'sign_in', null, {
+        method: 'token',
+      });
+      // A 303 to a clean URL keeps the token out of the address bar and the history.
+      return c.redirect(returnTo, 303);
+    }
+    if (!c.req.query('start') && (framed || c.req.query('signedOut'))) {
+      const notice = c.req.query('signedOut') ? 'You are signed out.' : undefined;
+      return c.html(<LoginPage mode="oidc" returnTo={returnTo} framed={framed} notice={notice} />);
+    }
+    const start = await startAuthorization(oidcSettings(config), deps.fetch);
+    await saveTransaction(
+      c,
+      config,
+      { state: start.state, nonce: start.nonce, verifier: start.verifier, returnTo },
+      deps.now(),
+    );
+    return c.redirect(start.url, 302);
+  });
+
+  app.post('/login', async (c) => {
+    const form = await c.req.parseBody();
+    const returnTo = safeReturnTo(typeof form.returnTo === 'string' ? form.returnTo : undefined);
+    if (mode !== 'token') return c.redirect(`/agent/login?returnTo=${encodeURIComponent(returnTo)}`, 303);
+    const token = typeof form.token === 'string' ? form.token.trim() : '';
+    if (!safeEqual(token, config.ADMIN_TOKEN)) {
+      await audit(deps, c, ANONYMOUS, 'sign_in_refused', null, { method: 'token', reason: 'wrong_token' });
+      return c.html(
+        <LoginPage mode="token" returnTo={returnTo} framed={false} error="That token is not valid." />,
+        401,
+      );
+    }
+    await startSession(c, config, tokenSession, deps.now());
+    await audit(deps, c, { id: tokenSession.sub, name: tokenSession.name }, 'sign_in', null, {
+      method: 'token',
+    });
+    return c.redirect(returnTo, 303);
+  });
+
+  app.get('/callback', async (c) => {
+    if (mode !== 'oidc') return c.redirect('/agent/login', 303);
+    const tx = await takeTransaction(c, config);
+    if (!tx) {
+      return c.html(
+        <MessagePage
+          title="Sign-in expired"
+          message="The sign-in took too long or was started in another browser. Please try again."
+          action={{ href: '/agent/login?start=1', label: 'Sign in again' }}
+        />,
+        400,
+      );
+    }
+    const result = await finishAuthorization(oidcSettings(config), deps.fetch, new URL(c.req.url), tx);
+    if (!result.ok) {
+      await audit(deps, c, { id: result.sub ?? 'anonymous', name: null }, 'sign_in_refused', null, {
+        method: 'oidc',
+        reason: result.reason,
+      });
+      deps.logger.warn('agent sign-in refused', { reason: result.reason, detail: result.message });
+      const message =
+        result.reason === 'missing_role'
+          ? 'Your account is not allowed to use the agent console. Ask an administrator for the agent role.'
+          : 'Sign-in did not complete. Please try again.';
+      return c.html(<MessagePage title="Not signed in" message={message} />, 403);
+    }
+    const session = await startSession(c, config, result.session, deps.now());
+    await audit(deps, c, { id: session.sub, name: session.name }, 'sign_in', null, { method: 'oidc' });
+    return c.redirect(tx.returnTo, 303);
+  });
+
+  app.post('/logout', async (c) => {
+    const session = await readSession(c, config);
+    const form = await c.req.parseBody();
+    if (session) {
+      if (!csrfMatches(session, typeof form._csrf === 'string' ? form._csrf : undefined)) {
+        return c.html(
+          <MessagePage
+            title="Not signed out"
+            message="The form had expired. Reload the page and try again."
+          />,
+          403,
+        );
+      }
+      await audit(deps, c, { id: session.sub, name: session.name }, 'sign_out', null);
+    }
+    endSession(c, config);
+    return c.redirect('/agent/login?signedOut=1', 303);
+  });
+
+  return app;
+}

@@ -1,0 +1,160 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { queryAudit } from '../db/audit.js';
+import { findInteraction, listInteractions } from '../db/interactions.js';
+import { AUDIT_ACTIONS } from '../db/schema.js';
+import type { AppDeps } from '../deps.js';
+import { badRequest, forbidden } from '../errors.js';
+import { replayChangesSince } from '../services/agent-feed.js';
+import { agentIdentity } from '../services/agent-session.js';
+import { audit } from '../services/audit.js';
+import { toInteractionView } from '../services/interaction-view.js';
+import { CLIENT_SCRIPT } from '../ui/client-script.js';
+import { type ClientState, ConsolePage, PopPage } from '../ui/pages.js';
+import { STYLES } from '../ui/styles.js';
+import { agentAuthRoutes } from './agent-auth.js';
+import { type AgentEnv, agentSecurityHeaders, isOwnOrigin, requireAgent } from './agent-guard.js';
+
+/** Newest interactions the console opens with; older ones are in the API. */
+const CONSOLE_HISTORY = 30;
+const MAX_ID = 64;
+
+/** `https://manage.auth0.com/dashboard/{region}/{tenant}/users/` or null. */
+function dashboardBase(tenant: string | undefined): string | null {
+  if (!tenant) return null;
+  const path = tenant
+    .split('/')
+    .filter((s) => s !== '')
+    .map(encodeURIComponent)
+    .join('/');
+  return `https://manage.auth0.com/dashboard/${path}/users/`;
+}
+
+const auditQuerySchema = z.object({
+  agent: z.string().max(300).optional(),
+  action: z.enum(AUDIT_ACTIONS).optional(),
+  target: z.string().max(300).optional(),
+  since: z.coerce.number().int().min(0).optional(),
+  before: z.coerce.number().int().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+/**
+ * The agent console: `/agent` (live feed + manual lookup), `/agent/pop/:id` (one interaction, for
+ * iframes), sign-in, the push socket, and a small JSON API (`/agent/api/*`).
+ */
+export function agentRoutes(deps: AppDeps) {
+  const { config, db } = deps;
+  const app = new Hono<AgentEnv>();
+  const assetHeaders = { 'Cache-Control': 'public, max-age=300' };
+
+  app.get('/assets/console.js', (c) =>
+    c.body(CLIENT_SCRIPT, 200, { ...assetHeaders, 'Content-Type': 'text/javascript; charset=utf-8' }),
+  );
+  app.get('/assets/console.css', (c) =>
+    c.body(STYLES, 200, { ...assetHeaders, 'Content-Type': 'text/css; charset=utf-8' }),
+  );
+
+  app.use(agentSecurityHeaders(config));
+  app.route('/', agentAuthRoutes(deps));
+
+  // The socket: an authenticated agent from one of our own pages (cross-site WebSocket hijacking
+  // is stopped by the Origin check, since browsers send cookies with cross-site upgrades).
+  app.get('/socket', requireAgent(config, 'api'), (c) => {
+    if (!isOwnOrigin(c.req.header('origin'), c, config)) throw forbidden('WebSocket from another origin');
+    return deps.hub.connect(c, agentIdentity(c.get('session')));
+  });
+
+  const base = dashboardBase(config.AUTH0_DASHBOARD_TENANT);
+
+  app.get('/', requireAgent(config, 'page'), async (c) => {
+    const session = c.get('session');
+    const cursor = deps.now();
+    const records = await listInteractions(db, { limit: CONSOLE_HISTORY });
+    await audit(deps, c, agentIdentity(session), 'console_view', null, { shown: records.length });
+    const state: ClientState = {
+      mode: 'console',
+      cursor,
+      interactions: records.map((r) => toInteractionView(r, config)),
+      dashboardBase: base,
+    };
+    return c.html(
+      <ConsolePage
+        agent={{ name: session.name, csrf: session.csrf }}
+        state={state}
+        defaultRegion={config.DEFAULT_REGION}
+      />,
+    );
+  });
+
+  app.get('/pop/:id', requireAgent(config, 'page'), async (c) => {
+    const session = c.get('session');
+    const id = c.req.param('id');
+    if (id.length > MAX_ID || !/^[\w-]+$/.test(id)) throw badRequest('Not an interaction id');
+    const cursor = deps.now();
+    const record = await findInteraction(db, id);
+    await audit(deps, c, agentIdentity(session), 'pop_view', record?.id ?? id, {
+      found: record !== undefined,
+      matches: record?.matches.length ?? 0,
+    });
+    const state: ClientState = {
+      mode: 'pop',
+      popId: id,
+      cursor,
+      interactions: record ? [toInteractionView(record, config)] : [],
+      dashboardBase: base,
+    };
+    return c.html(
+      <PopPage
+        agent={{ name: session.name, csrf: session.csrf }}
+        state={state}
+        found={record !== undefined}
+      />,
+    );
+  });
+
+  // --- JSON for the console and for integrations holding an agent session ---
+  app.use('/api/*', requireAgent(config, 'api'));
+
+  app.get('/api/me', (c) => {
+    const s = c.get('session');
+    return c.json({
+      id: s.sub,
+      name: s.name,
+      email: s.email,
+      method: s.method,
+      admin: s.admin,
+      csrf: s.csrf,
+    });
+  });
+
+  /** Catch-up over HTTP, the same pages as the socket's `resume`. */
+  app.get('/api/since', async (c) => {
+    const raw = c.req.query('cursor') ?? '0';
+    const since = Number(raw);
+    if (!Number.isSafeInteger(since) || since < 0) throw badRequest('cursor must be a time in milliseconds');
+    return c.json(await replayChangesSince(db, config, since));
+  });
+
+  app.get('/api/audit', async (c) => {
+    const session = c.get('session');
+    if (!session.admin) throw forbidden('Reading the audit log needs the admin role');
+    const parsed = auditQuerySchema.safeParse(c.req.query());
+    if (!parsed.success)
+      throw badRequest(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const q = parsed.data;
+    const entries = await queryAudit(db, {
+      agentId: q.agent,
+      action: q.action,
+      target: q.target,
+      since: q.since,
+      beforeId: q.before,
+      limit: q.limit,
+    });
+    await audit(deps, c, agentIdentity(session), 'audit_read', null, { returned: entries.length });
+    const last = entries.at(-1);
+    return c.json({ entries, next: entries.length === q.limit && last ? last.id : null });
+  });
+
+  return app;
+}

@@ -1,0 +1,142 @@
+import type { Context } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { sign, verify } from 'hono/jwt';
+import type { CookieOptions } from 'hono/utils/cookie';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { AgentIdentity } from '../hub/types.js';
+
+/**
+ * Agent sessions: an HS256 JWT (SESSION_SECRET) in an HttpOnly cookie. Stateless, so the same session
+ * works on Node and on every Worker isolate. The session carries its own CSRF token for forms and
+ * fetches; the Origin check (hono/csrf) is the first line, the token the second.
+ */
+
+export const SESSION_COOKIE = 'callerpop_agent';
+const OIDC_COOKIE = 'callerpop_oidc';
+
+const sessionSchema = z.object({
+  purpose: z.literal('agent-session'),
+  sub: z.string().min(1).max(300),
+  name: z.string().max(300),
+  email: z.string().max(300).nullable(),
+  method: z.enum(['token', 'oidc']),
+  /** May read the audit log. */
+  admin: z.boolean(),
+  csrf: z.string().min(16).max(100),
+  iat: z.number(),
+  exp: z.number(),
+});
+export type AgentSession = z.infer<typeof sessionSchema>;
+
+export type NewSession = Pick<AgentSession, 'sub' | 'name' | 'email' | 'method' | 'admin'>;
+
+export function agentIdentity(session: AgentSession): AgentIdentity {
+  return { id: session.sub, name: session.name };
+}
+
+/** Inside a third-party iframe (Flex, Salesforce) only SameSite=None cookies are sent; None needs Secure. */
+export function cookieOptions(config: Config, path = '/'): CookieOptions {
+  const secure = config.PUBLIC_BASE_URL.startsWith('https://');
+  const framed = config.AGENT_FRAME_ANCESTORS.length > 0 && secure;
+  return { path, httpOnly: true, secure, sameSite: framed ? 'None' : 'Lax' };
+}
+
+export function randomToken(bytes = 24): string {
+  const data = crypto.getRandomValues(new Uint8Array(bytes));
+  return btoa(String.fromCharCode(...data))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
+}
+
+export async function startSession(c: Context, config: Config, input: NewSession, nowMs: number) {
+  const iat = Math.floor(nowMs / 1000);
+  const exp = iat + config.AGENT_SESSION_HOURS * 3600;
+  const session: AgentSession = { purpose: 'agent-session', ...input, csrf: randomToken(), iat, exp };
+  const jwt = await sign(session, config.SESSION_SECRET, 'HS256');
+  setCookie(c, SESSION_COOKIE, jwt, { ...cookieOptions(config), maxAge: exp - iat });
+  return session;
+}
+
+export function endSession(c: Context, config: Config) {
+  deleteCookie(c, SESSION_COOKIE, cookieOptions(config));
+}
+
+/** The signed-in agent, or null for a missing, forged, expired or malformed cookie. */
+export async function readSession(c: Context, config: Config): Promise<AgentSession | null> {
+  const raw = getCookie(c, SESSION_COOKIE);
+  if (!raw || raw.length > 4096) return null;
+  try {
+    const payload = await verify(raw, config.SESSION_SECRET, 'HS256');
+    const parsed = sessionSchema.safeParse(payload);
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Constant-time string comparison (for tokens of any length). */
+export function safeEqual(a: string, b: string): boolean {
+  const enc = new TextEncoder();
+  const x = enc.encode(a);
+  const y = enc.encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+export function csrfMatches(session: AgentSession, presented: string | undefined | null): boolean {
+  return typeof presented === 'string' && safeEqual(presented, session.csrf);
+}
+
+// --- the OIDC transaction (state, nonce, PKCE verifier) between /agent/login and /agent/callback ---
+
+const transactionSchema = z.object({
+  purpose: z.literal('agent-oidc'),
+  state: z.string().min(16),
+  nonce: z.string().min(16),
+  verifier: z.string().min(43),
+  returnTo: z.string().startsWith('/agent'),
+  exp: z.number(),
+});
+export type OidcTransaction = z.infer<typeof transactionSchema>;
+
+const TRANSACTION_SECONDS = 600;
+
+export async function saveTransaction(
+  c: Context,
+  config: Config,
+  tx: Omit<OidcTransaction, 'purpose' | 'exp'>,
+  nowMs: number,
+) {
+  const exp = Math.floor(nowMs / 1000) + TRANSACTION_SECONDS;
+  const jwt = await sign({ purpose: 'agent-oidc', ...tx, exp }, config.SESSION_SECRET, 'HS256');
+  // Lax: the IdP brings the browser back with a top-level GET, which Lax cookies accompany.
+  setCookie(c, OIDC_COOKIE, jwt, {
+    ...cookieOptions(config, '/agent/callback'),
+    sameSite: 'Lax',
+    maxAge: TRANSACTION_SECONDS,
+  });
+}
+
+/** Reads and clears the transaction: a callback can be used once. */
+export async function takeTransaction(c: Context, config: Config): Promise<OidcTransaction | null> {
+  const raw = getCookie(c, OIDC_COOKIE);
+  deleteCookie(c, OIDC_COOKIE, { ...cookieOptions(config, '/agent/callback'), sameSite: 'Lax' });
+  if (!raw || raw.length > 4096) return null;
+  try {
+    const parsed = transactionSchema.safeParse(await verify(raw, config.SESSION_SECRET, 'HS256'));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Only paths inside the console may be returned to after sign-in (no open redirect). */
+export function safeReturnTo(value: string | undefined | null): string {
+  if (!value || !value.startsWith('/agent') || value.startsWith('//') || value.includes('\\'))
+    return '/agent';
+  if (value.startsWith('/agent/login') || value.startsWith('/agent/callback')) return '/agent';
+  return value.length > 500 ? '/agent' : value;
+}

@@ -1,0 +1,210 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { queryAudit } from '../src/db/audit.js';
+import { type AgentServer, seedSharedNumber, startAgentServer } from './support/agent-server.js';
+import { voiceParams } from './support/twilio-sign.js';
+
+let s: AgentServer;
+let cookie: string;
+
+beforeAll(async () => {
+  s = await startAgentServer();
+  await seedSharedNumber(s.deps);
+  cookie = await s.signIn();
+});
+afterAll(async () => {
+  await s?.stop();
+});
+
+function openSocket(headers: Record<string, string> = {}) {
+  const frames: Record<string, unknown>[] = [];
+  const ws = new WebSocket(`${s.url.replace('http', 'ws')}/agent/socket`, {
+    headers: { cookie, origin: s.url, ...headers },
+  });
+  ws.on('message', (data) => frames.push(JSON.parse(String(data))));
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`status ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+  return { ws, frames, opened };
+}
+
+async function until<T>(read: () => T | undefined, what: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const value = read();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('agent sign-in', () => {
+  it('sends an anonymous visitor to the sign-in page, keeping where it was going', async () => {
+    const res = await fetch(`${s.url}/agent/pop/abc`, { redirect: 'manual' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/agent/login?returnTo=%2Fagent%2Fpop%2Fabc');
+  });
+
+  it('sets an HttpOnly SameSite cookie from the token link and drops the token from the URL', async () => {
+    const res = await fetch(`${s.url}/agent/login?token=${s.config.ADMIN_TOKEN}&returnTo=/agent`, {
+      redirect: 'manual',
+    });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/agent');
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Lax/);
+  });
+
+  it('refuses a wrong token and audits the refusal', async () => {
+    const res = await fetch(`${s.url}/agent/login?token=not-the-token-at-all`, { redirect: 'manual' });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('set-cookie')).toBeNull();
+    const refused = await queryAudit(s.deps.db, { action: 'sign_in_refused', limit: 5 });
+    expect(refused.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a forged session cookie', async () => {
+    const forged = `${cookie.slice(0, -4)}AAAA`;
+    const res = await fetch(`${s.url}/agent/api/me`, { headers: { cookie: forged } });
+    expect(res.status).toBe(401);
+  });
+
+  it('signs out only with the form token from our own origin', async () => {
+    const me = (await (await fetch(`${s.url}/agent/api/me`, { headers: { cookie } })).json()) as {
+      csrf: string;
+    };
+    const crossSite = await fetch(`${s.url}/agent/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        cookie,
+        origin: 'https://evil.example',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: `_csrf=${me.csrf}`,
+    });
+    expect(crossSite.status).toBe(403);
+    const noToken = await fetch(`${s.url}/agent/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, origin: s.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '_csrf=wrong',
+    });
+    expect(noToken.status).toBe(403);
+  });
+});
+
+describe('console pages', () => {
+  it('serves the console with a frame-ancestors policy and the embedded state', async () => {
+    const res = await fetch(`${s.url}/agent`, { headers: { cookie } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'self'");
+    const html = await res.text();
+    expect(html).toContain('id="callerpop-state"');
+    expect(html).toContain('/agent/assets/console.js');
+  });
+
+  it('escapes interaction data so it cannot close the state script', async () => {
+    const res = await s.twilioPost('/twilio/sms', {
+      AccountSid: s.config.TWILIO_ACCOUNT_SID,
+      MessageSid: 'SM'.padEnd(34, 'f'),
+      SmsSid: 'SM'.padEnd(34, 'f'),
+      From: '</script><script>alert(1)</script>',
+      To: '+14155550199',
+      Body: 'hi',
+      NumMedia: '0',
+    });
+    expect(res.status).toBe(200);
+    const html = await (await fetch(`${s.url}/agent`, { headers: { cookie } })).text();
+    expect(html).not.toContain('</script><script>alert(1)');
+  });
+});
+
+describe('the push socket', () => {
+  it('refuses an upgrade without a session or from another origin', async () => {
+    const anonymous = new WebSocket(`${s.url.replace('http', 'ws')}/agent/socket`, {
+      headers: { origin: s.url },
+    });
+    const status = await new Promise<number>((resolve) =>
+      anonymous.once('unexpected-response', (_q, r) => resolve(r.statusCode ?? 0)),
+    );
+    expect(status).toBe(401);
+    const { opened } = openSocket({ origin: 'https://evil.example' });
+    await expect(opened).rejects.toThrow('status 403');
+  });
+
+  it('says hello, pushes a pop once even when Twilio retries, and answers pings', async () => {
+    const { ws, frames, opened } = openSocket();
+    await opened;
+    await until(() => frames.find((f) => f.type === 'hello'), 'hello');
+    const params = voiceParams('+1 (415) 555-0123');
+    const first = await s.twilioPost('/twilio/voice', params);
+    expect(first.status).toBe(200);
+    const retry = await s.twilioPost('/twilio/voice', params);
+    expect(retry.status).toBe(200);
+    const pop = await until(
+      () =>
+        frames.find(
+          (f) =>
+            f.type === 'interaction' && (f.interaction as { twilioSid: string }).twilioSid === params.CallSid,
+        ),
+      'pop',
+    );
+    const view = pop.interaction as { matches: { userId: string }[]; sharedLine: boolean };
+    expect(view.matches.map((m) => m.userId)).toEqual(['auth0|alice', 'sms|bob']);
+    expect(view.sharedLine).toBe(true);
+    ws.send(JSON.stringify({ type: 'ping', t: 42 }));
+    await until(() => frames.find((f) => f.type === 'pong' && f.t === 42), 'pong');
+    const pops = frames.filter(
+      (f) =>
+        f.type === 'interaction' && (f.interaction as { twilioSid: string }).twilioSid === params.CallSid,
+    );
+    expect(pops).toHaveLength(1);
+    ws.close();
+  });
+
+  it('replays what a client missed on resume, then says synced', async () => {
+    const since = Date.now() - 1;
+    const params = voiceParams('+14155550123');
+    await s.twilioPost('/twilio/voice', params);
+    const { ws, frames, opened } = openSocket();
+    await opened;
+    ws.send(JSON.stringify({ type: 'resume', since }));
+    await until(() => frames.find((f) => f.type === 'synced'), 'synced');
+    const replayed = frames
+      .filter((f) => f.type === 'interaction')
+      .map((f) => (f.interaction as { twilioSid: string }).twilioSid);
+    expect(replayed).toContain(params.CallSid);
+    ws.close();
+  });
+
+  it('answers malformed frames with an error and closes on binary frames', async () => {
+    const { ws, frames, opened } = openSocket();
+    await opened;
+    ws.send('{"type":"resume","since":"yesterday"}');
+    ws.send('not json');
+    ws.send(JSON.stringify({ type: 'resume', since: 0, extra: true }));
+    await until(() => (frames.filter((f) => f.type === 'error').length >= 3 ? true : undefined), 'errors');
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send(Buffer.from([1, 2, 3]));
+    expect(await closed).toBe(1003);
+  });
+});
+
+describe('audit', () => {
+  it('records every pop view and lets an admin query it', async () => {
+    const params = voiceParams('+14155550123');
+    await s.twilioPost('/twilio/voice', params);
+    const page = await fetch(`${s.url}/agent/pop/${params.CallSid}`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain(params.CallSid);
+    const res = await fetch(`${s.url}/agent/api/audit?action=pop_view`, { headers: { cookie } });
+    const body = (await res.json()) as { entries: { agentId: string; target: string; at: number }[] };
+    expect(body.entries[0]?.agentId).toBe('token:admin');
+    expect(body.entries[0]?.target).toMatch(/.+/);
+    const bad = await fetch(`${s.url}/agent/api/audit?action=drop_tables`, { headers: { cookie } });
+    expect(bad.status).toBe(400);
+  });
+});
