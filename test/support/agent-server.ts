@@ -7,7 +7,7 @@ import type { AppDeps } from '../../src/deps.js';
 import { createMemoryHub, type MemoryHub } from '../../src/hub/memory.js';
 import { replayChangesSince } from '../../src/services/agent-feed.js';
 import { createTestContext, type TestContext } from './context.js';
-import { twilioFormRequest } from './twilio-sign.js';
+import { type FormParams, twilioFormRequest } from './twilio-sign.js';
 
 /**
  * The real app on a real loopback HTTP server with the in-process hub and WebSocket upgrades, exactly as
@@ -17,7 +17,7 @@ export interface AgentServer extends TestContext {
   url: string;
   hub: MemoryHub;
   /** A signed Twilio form POST to this server (`/twilio/voice`, `/twilio/sms`…). */
-  twilioPost(path: string, params: Record<string, string>): Promise<Response>;
+  twilioPost(path: string, params: FormParams): Promise<Response>;
   /** Session cookie for `Cookie:` headers, by signing in with the token link. */
   signIn(): Promise<string>;
   stop(): Promise<void>;
