@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import type { AppDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
-import { type Background, handleCallStatus, handleInbound } from '../services/inbound.js';
+import { type Background, errorMessage, handleCallStatus, handleInbound } from '../services/inbound.js';
 import {
   type TwilioEnv,
   type TwilioParams,

@@ -63,8 +63,16 @@ function renderTwiml(
   return voiceTwiml(config, { interactionId, verifyCaller: shouldVerifyCaller(config, matchCount) });
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+const LONG_DIGIT_RUN = /\+?\d{6,}/g;
+
+/**
+ * For logs: the driver's own message (drizzle wraps it in one that quotes the query and its parameters,
+ * which hold phone numbers), with any number-like run masked all the same.
+ */
+export function errorMessage(err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return message.replace(LONG_DIGIT_RUN, (digits) => maskPhone(digits)).slice(0, 300);
 }
 
 /** Resolves with the promise's value, or with `timeout` once `ms` pass first. */

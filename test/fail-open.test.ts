@@ -1,0 +1,128 @@
+import { createClient } from '@libsql/client/web';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.js';
+import { parseConfig } from '../src/config.js';
+import { createDb } from '../src/db/client.js';
+import { upsertLinks } from '../src/db/index-writes.js';
+import { findInteraction } from '../src/db/interactions.js';
+import { applyMigrations } from '../src/db/migrate-node.js';
+import type { AppDeps } from '../src/deps.js';
+import { nullHub, type PushMessage } from '../src/hub/types.js';
+import { createMemoryLogger } from '../src/logger.js';
+import { createTestContext, TEST_ENV, type TestContext } from './support/context.js';
+import { type DbGateProxy, startDbGateProxy } from './support/db-gate-proxy.js';
+import { type LibsqlHttpServer, startLibsqlHttpServer } from './support/libsql-http-server.js';
+import { smsParams, twilioFormRequest, voiceParams } from './support/twilio-sign.js';
+
+const XML = '<?xml version="1.0" encoding="UTF-8"?>';
+const CALLER = '+14155550100';
+const ROUTED = `${XML}<Response><Say language="en-US">Thanks for calling. Connecting you to an agent.</Say><Enqueue>support</Enqueue></Response>`;
+
+async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The real app over libSQL's HTTP protocol (as on Workers with Turso), through a gate the test controls. */
+async function remoteSetup() {
+  const server = await startLibsqlHttpServer();
+  const gate = await startDbGateProxy(server.url);
+  const config = parseConfig({ ...TEST_ENV, DATABASE_URL: gate.url, LOOKUP_DEADLINE_MS: '200' });
+  const client = createClient({ url: gate.url });
+  const db = createDb(client);
+  await applyMigrations(db);
+  await upsertLinks(db, [{ e164: CALLER, userId: 'auth0|dana', source: 'mfa_sms', verified: true, at: 1 }]);
+  const published: PushMessage[] = [];
+  const logger = createMemoryLogger();
+  const deps: AppDeps = {
+    config,
+    db,
+    hub: { ...nullHub, publish: async (m) => void published.push(m) },
+    logger,
+    now: () => Date.now(),
+    newId: () => crypto.randomUUID(),
+    fetch: globalThis.fetch.bind(globalThis),
+  };
+  /** Reads the database directly, not through the gate. */
+  const direct = createDb(server.client as unknown as Parameters<typeof createDb>[0]);
+  return { server, gate, client, app: createApp(deps), published, logger, direct };
+}
+
+describe('fail open with a stalled or unreachable database (libSQL over HTTP)', () => {
+  let server: LibsqlHttpServer | undefined;
+  let gate: DbGateProxy | undefined;
+  afterEach(async () => {
+    gate?.open();
+    await gate?.close();
+    await server?.close();
+  });
+
+  it('routes the call past the deadline, then records it once the database answers', async () => {
+    const env = await remoteSetup();
+    ({ server, gate } = env);
+    env.gate.stall();
+    const params = voiceParams(CALLER);
+    const res = await env.app.request(twilioFormRequest('/twilio/voice', params));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(ROUTED);
+    const warning = env.logger.lines.find((l) => l.message.startsWith('index unavailable'));
+    expect(warning?.fields).toMatchObject({ channel: 'voice', timedOut: true, caller: '•••••••0100' });
+    expect(JSON.stringify(env.logger.lines)).not.toContain('4155550100');
+    expect(await findInteraction(env.direct, params.CallSid as string)).toBeUndefined();
+
+    env.gate.open();
+    const record = await eventually(() => findInteraction(env.direct, params.CallSid as string));
+    expect(record).toMatchObject({ e164: CALLER, status: 'ringing', flags: { lookupFailed: true } });
+    expect(record.matches.map((m) => m.userId)).toEqual(['auth0|dana']);
+    await eventually(async () => (env.published.length > 0 ? true : undefined));
+    expect(env.published).toHaveLength(1);
+    env.client.close();
+  });
+
+  it('answers SMS while the database is down, and records the text when it comes back', async () => {
+    const env = await remoteSetup();
+    ({ server, gate } = env);
+    env.gate.down();
+    const params = smsParams(CALLER, 'Is anyone there?');
+    const res = await env.app.request(twilioFormRequest('/twilio/sms', params));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(`${XML}<Response/>`);
+    const warning = env.logger.lines.find((l) => l.message.startsWith('index unavailable'));
+    expect(warning?.fields).toMatchObject({ channel: 'sms', timedOut: false });
+
+    env.gate.open();
+    const record = await eventually(() => findInteraction(env.direct, params.MessageSid as string));
+    expect(record).toMatchObject({ channel: 'sms', status: 'received', flags: { lookupFailed: true } });
+    await eventually(async () => (env.published.length > 0 ? true : undefined));
+    expect(env.published).toHaveLength(1);
+    env.client.close();
+  });
+});
+
+describe('fail open with the embedded database closed', () => {
+  let ctx: TestContext;
+  afterEach(() => ctx?.close());
+
+  it('still routes calls and answers texts, logging with the number masked', async () => {
+    ctx = await createTestContext({ env: { ROUTE_TO: 'number:+14155550142' } });
+    ctx.deps.db.$client.close();
+    const voice = await ctx.app.request(twilioFormRequest('/twilio/voice', voiceParams(CALLER)));
+    expect(voice.status).toBe(200);
+    expect(await voice.text()).toContain('<Number');
+    const sms = await ctx.app.request(twilioFormRequest('/twilio/sms', smsParams(CALLER, 'hi')));
+    expect(sms.status).toBe(200);
+    expect(await sms.text()).toBe(`${XML}<Response/>`);
+    const status = await ctx.app.request(
+      twilioFormRequest('/twilio/voice/status', { ...voiceParams(CALLER), CallStatus: 'completed' }),
+    );
+    expect(status.status).toBe(204);
+    const warnings = ctx.logger.lines.filter((l) => l.level === 'warn');
+    expect(warnings.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(ctx.logger.lines)).not.toContain('4155550100');
+  });
+});
