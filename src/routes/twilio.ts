@@ -26,9 +26,7 @@ const REGION = /^[A-Za-z]{2}$/;
 function backgroundFor(c: Context, deps: AppDeps): Background {
   return (task) => {
     const guarded = task.catch((err: unknown) =>
-      deps.logger.error('background task failed', {
-        error: err instanceof Error ? err.message : String(err),
-      }),
+      deps.logger.error('background task failed', { error: errorMessage(err) }),
     );
     let waitUntil: ((p: Promise<unknown>) => void) | undefined;
     try {
