@@ -193,6 +193,40 @@ describe('the push socket', () => {
   });
 });
 
+describe('manual lookup with the agent session', () => {
+  it('accepts the session cookie on /api/lookup and audits the number looked up', async () => {
+    const res = await fetch(`${s.url}/api/lookup?phone=${encodeURIComponent('(415) 555-0123')}`, {
+      headers: { cookie, 'sec-fetch-site': 'same-origin' },
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { e164: string; matches: unknown[] };
+    expect(body.e164).toBe('+14155550123');
+    expect(body.matches).toHaveLength(2);
+    const [entry] = await queryAudit(s.deps.db, { action: 'lookup', limit: 1 });
+    expect(entry).toMatchObject({
+      agentId: 'token:admin',
+      target: '+14155550123',
+      detail: { via: 'api', matches: 2 },
+    });
+  });
+
+  it('ignores the session cookie on a request another site makes', async () => {
+    const res = await fetch(`${s.url}/api/lookup?phone=4155550123`, {
+      headers: { cookie, 'sec-fetch-site': 'cross-site' },
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it('audits the bearer token as a machine', async () => {
+    const res = await fetch(`${s.url}/api/lookup?phone=4155550123`, {
+      headers: { authorization: `Bearer ${s.config.ADMIN_TOKEN}` },
+    });
+    expect(res.status).toBe(200);
+    const [entry] = await queryAudit(s.deps.db, { action: 'lookup', limit: 1 });
+    expect(entry?.agentId).toBe('api:admin-token');
+  });
+});
+
 describe('audit', () => {
   it('records every pop view and lets an admin query it', async () => {
     const params = voiceParams('+14155550123');

@@ -2,6 +2,8 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import type { AppDeps, AppEnv } from '../deps.js';
 import { unauthorized } from '../errors.js';
+import { readSession } from '../services/agent-session.js';
+import { audit } from '../services/audit.js';
 
 /**
  * Who may call /api/*. Today: the `Authorization: Bearer $ADMIN_TOKEN` of machines (softphone and CRM
@@ -39,19 +41,64 @@ export function adminBearer(deps: Pick<AppDeps, 'config'>): ApiAuthenticator {
   };
 }
 
+/**
+ * A signed-in agent's session cookie (the console's manual lookup). Browsers only: a request another site
+ * makes with the agent's cookies (Sec-Fetch-Site cross-site/same-site) is not recognised.
+ */
+export function agentSessionAuth(deps: Pick<AppDeps, 'config'>): ApiAuthenticator {
+  return async function agentSessionCookie(c) {
+    const site = c.req.header('sec-fetch-site');
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') return undefined;
+    const session = await readSession(c, deps.config);
+    return session ? { kind: 'agent', id: session.sub, name: session.name } : undefined;
+  };
+}
+
 function authenticatorsFor(deps: AppDeps): ApiAuthenticator[] {
-  return [adminBearer(deps)];
+  return [adminBearer(deps), agentSessionAuth(deps)];
+}
+
+/**
+ * Audits what /api/* showed and to whom: a lookup's number, an interaction's id. Read from the answer
+ * after the route ran, so only what was actually served is recorded.
+ */
+export function auditApiAccess(deps: AppDeps): MiddlewareHandler<ApiEnv> {
+  return async function auditApiRead(c, next) {
+    await next();
+    if (c.req.method !== 'GET' || !c.res.ok) return;
+    const path = c.req.path;
+    const action = path.endsWith('/lookup') ? 'lookup' : path.includes('/interactions/') ? 'pop_view' : null;
+    if (!action) return;
+    const body = (await c.res
+      .clone()
+      .json()
+      .catch(() => null)) as { e164?: unknown; id?: unknown; matches?: unknown } | null;
+    const target = action === 'lookup' ? body?.e164 : body?.id;
+    const principal = c.get('apiPrincipal');
+    await audit(
+      deps,
+      c,
+      { id: principal.id, name: principal.name },
+      action,
+      typeof target === 'string' ? target : null,
+      {
+        via: 'api',
+        matches: Array.isArray(body?.matches) ? body.matches.length : 0,
+      },
+    );
+  };
 }
 
 /** 401 in the one error shape (with a Bearer challenge) unless an authenticator recognises the request. */
 export function apiAuth(deps: AppDeps, extra: ApiAuthenticator[] = []): MiddlewareHandler<ApiEnv> {
   const authenticators = [...authenticatorsFor(deps), ...extra];
+  const auditRead = auditApiAccess(deps);
   return async function requireApiPrincipal(c, next) {
     for (const authenticate of authenticators) {
       const principal = await authenticate(c);
       if (principal) {
         c.set('apiPrincipal', principal);
-        return next();
+        return auditRead(c, next);
       }
     }
     c.header('WWW-Authenticate', 'Bearer realm="callerpop"');

@@ -8,9 +8,6 @@ export interface AuditActor {
   name: string | null;
 }
 
-/** The bearer ADMIN_TOKEN on `/api/*`: a machine, not a person. */
-export const ADMIN_TOKEN_ACTOR: AuditActor = { id: 'api:admin-token', name: 'ADMIN_TOKEN bearer' };
-
 /**
  * Writes one audit entry. Awaited, not fire-and-forget: an access that cannot be recorded is not served
  * (the caller's error handler turns a failure into a 500 without detail).
