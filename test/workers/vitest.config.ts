@@ -1,0 +1,34 @@
+import { fileURLToPath } from 'node:url';
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { defineProject } from 'vitest/config';
+import { DATABASE_AUTH_TOKEN } from './global-setup.js';
+import { WORKER_TEST_SECRETS } from './secrets.js';
+
+/**
+ * The Worker inside workerd (the runtime Cloudflare runs), built from wrangler.toml exactly as deployed:
+ * the real entry, the real Durable Object, libSQL over HTTP to the loopback server from global-setup.ts.
+ * Only the secrets are the suite's own (./secrets.ts).
+ */
+export default defineProject({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      main: './src/worker.ts',
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          ...WORKER_TEST_SECRETS,
+          DATABASE_URL: inject('databaseUrl'),
+          DATABASE_AUTH_TOKEN,
+        },
+      },
+    })),
+  ],
+  test: {
+    name: 'workers',
+    root: fileURLToPath(new URL('../..', import.meta.url)),
+    include: ['test/workers/**/*.test.ts'],
+    globalSetup: ['test/workers/global-setup.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+  },
+});
