@@ -1,7 +1,105 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { AppDeps, AppEnv } from '../deps.js';
+import { ApiError, badRequest, unauthorized } from '../errors.js';
+import { AUTH0_EVENT_TYPES, auth0Event, describeIssues } from '../services/auth0-events.js';
+import { handleAuth0Event } from '../services/auth0-feed.js';
+import { verifyWebhook, WEBHOOK_TOLERANCE_SECONDS } from '../services/auth0-webhook.js';
+import {
+  ingestLogEvents,
+  isLogStreamAuthorized,
+  LogStreamFormatError,
+  parseLogBody,
+} from '../services/log-stream.js';
 
-// Placeholder: built by its own issue.
-export function auth0Routes(_deps: AppDeps) {
-  return new Hono<AppEnv>();
+/**
+ * The Auth0 feed.
+ *  POST /auth0/events      Action callbacks, Standard Webhooks signed with AUTH0_WEBHOOK_SECRET.
+ *  POST /auth0/log-stream  Log Streams custom webhook, `Authorization` equal to AUTH0_LOG_STREAM_TOKEN.
+ * Both check the caller on the raw body before parsing anything; nothing is written for a rejected request.
+ */
+
+/** Action payloads are a user and a message: a few kB. */
+export const EVENTS_MAX_BODY = 64 * 1024;
+/** Auth0 batches a few hundred events at most; 1 MiB leaves room without letting anyone stream megabytes in. */
+export const LOG_STREAM_MAX_BODY = 1024 * 1024;
+
+const tooLarge = (max: number) => () => {
+  throw new ApiError(413, 'payload_too_large', `Body larger than ${max} bytes`);
+};
+
+export function auth0Routes(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+
+  app.post(
+    '/events',
+    bodyLimit({ maxSize: EVENTS_MAX_BODY, onError: tooLarge(EVENTS_MAX_BODY) }),
+    async (c) => {
+      const body = await c.req.text();
+      const verdict = await verifyWebhook({
+        secrets: deps.config.AUTH0_WEBHOOK_SECRET,
+        headers: {
+          id: c.req.header('webhook-id'),
+          timestamp: c.req.header('webhook-timestamp'),
+          signature: c.req.header('webhook-signature'),
+        },
+        body,
+        nowMs: deps.now(),
+      });
+      if (!verdict.ok) {
+        c.get('logger').warn('auth0 event rejected', { reason: verdict.reason });
+        throw unauthorized('Invalid webhook signature');
+      }
+
+      let json: unknown;
+      try {
+        json = JSON.parse(body);
+      } catch {
+        throw badRequest('Body is not valid JSON', 'malformed_json');
+      }
+      const type = json && typeof json === 'object' ? (json as { type?: unknown }).type : undefined;
+      if (typeof type !== 'string' || !AUTH0_EVENT_TYPES.includes(type as never)) {
+        throw badRequest(
+          `Unknown event type ${JSON.stringify(type ?? null)}; expected one of ${AUTH0_EVENT_TYPES.join(', ')}`,
+          'unknown_event_type',
+        );
+      }
+      const parsed = auth0Event.safeParse(json);
+      if (!parsed.success) throw badRequest(describeIssues(parsed.error), 'invalid_event');
+      if (
+        Math.abs(parsed.data.occurred_at - verdict.timestampSeconds * 1000) >
+        WEBHOOK_TOLERANCE_SECONDS * 1000
+      ) {
+        throw badRequest('occurred_at must be within 5 minutes of webhook-timestamp', 'invalid_event');
+      }
+
+      const { answer, replayed } = await handleAuth0Event(deps, verdict.id, parsed.data);
+      c.get('logger').info('auth0 event', { type, webhookId: verdict.id, replayed });
+      return c.json(answer);
+    },
+  );
+
+  app.post(
+    '/log-stream',
+    bodyLimit({ maxSize: LOG_STREAM_MAX_BODY, onError: tooLarge(LOG_STREAM_MAX_BODY) }),
+    async (c) => {
+      if (!(await isLogStreamAuthorized(c.req.header('authorization'), deps.config.AUTH0_LOG_STREAM_TOKEN))) {
+        throw unauthorized('Invalid log stream token');
+      }
+      let items: unknown[];
+      try {
+        items = parseLogBody(await c.req.text());
+      } catch (err) {
+        if (err instanceof LogStreamFormatError) throw badRequest(err.message, 'malformed_json');
+        throw err;
+      }
+      const summary = await ingestLogEvents(
+        { db: deps.db, logger: c.get('logger'), now: deps.now, region: deps.config.DEFAULT_REGION },
+        items,
+      );
+      return c.json(summary);
+    },
+  );
+
+  return app;
 }

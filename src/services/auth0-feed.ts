@@ -1,0 +1,94 @@
+import { claimFeedEvent, releaseFeedEvent, storeFeedEventResponse } from '../db/auth0-feed.js';
+import { findEventResponse } from '../db/interactions.js';
+import type { AppDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { normalizePhone } from '../phone/normalize.js';
+import type { AppliedAnswer, Auth0Event, DeliveryAnswer, EnrollmentAnswer } from './auth0-events.js';
+import { decideEnrollment, linkedUserIds, toEnrollmentAnswer } from './enrollment-policy.js';
+import { applyUserLogin, applyUserRegistered } from './lifecycle.js';
+import { deliverOtp } from './otp-relay.js';
+
+/**
+ * Applies one verified Action callback, exactly once per `webhook-id`. A replay gets the first answer back
+ * and changes nothing. Account events are claimed, applied and answered in one transaction; a delivery is
+ * claimed first (it calls Twilio, which cannot sit inside a transaction) and its claim is released when the
+ * outcome is retryable, so the Action's retry with the same id runs again instead of replaying a failure.
+ */
+
+export const ACTION_SOURCE = 'auth0-action';
+
+export type FeedAnswer = AppliedAnswer | EnrollmentAnswer | DeliveryAnswer;
+type FeedDeps = Pick<AppDeps, 'db' | 'config' | 'logger' | 'now' | 'newId' | 'fetch' | 'twilio'>;
+
+function inProgress(): ApiError {
+  return new ApiError(409, 'in_progress', 'This webhook-id is still being processed; retry shortly');
+}
+
+async function previousAnswer(deps: FeedDeps, webhookId: string): Promise<FeedAnswer | undefined> {
+  const previous = await findEventResponse(deps.db, ACTION_SOURCE, webhookId);
+  if (previous === undefined) return undefined;
+  if (previous === null) throw inProgress();
+  return JSON.parse(previous) as FeedAnswer;
+}
+
+export async function handleAuth0Event(
+  deps: FeedDeps,
+  webhookId: string,
+  event: Auth0Event,
+): Promise<{ answer: FeedAnswer; replayed: boolean }> {
+  const replay = await previousAnswer(deps, webhookId);
+  if (replay) return { answer: replay, replayed: true };
+  const at = event.occurred_at;
+  const ctx = { region: deps.config.DEFAULT_REGION };
+
+  if (event.type === 'user.registered' || event.type === 'user.login') {
+    const answer = await deps.db.transaction(async (tx) => {
+      if (!(await claimFeedEvent(tx, ACTION_SOURCE, webhookId, deps.now()))) return undefined;
+      const applied =
+        event.type === 'user.registered'
+          ? await applyUserRegistered(tx, event.user, at, ctx)
+          : await applyUserLogin(tx, event, at, ctx);
+      const result: AppliedAnswer = { ok: true, applied };
+      await storeFeedEventResponse(tx, ACTION_SOURCE, webhookId, JSON.stringify(result));
+      return result;
+    });
+    if (answer) return { answer, replayed: false };
+    // Lost a race with a concurrent delivery of the same id.
+    const raced = await previousAnswer(deps, webhookId);
+    if (raced) return { answer: raced, replayed: true };
+    throw inProgress();
+  }
+
+  if (!(await claimFeedEvent(deps.db, ACTION_SOURCE, webhookId, deps.now()))) {
+    const raced = await previousAnswer(deps, webhookId);
+    if (raced) return { answer: raced, replayed: true };
+    throw inProgress();
+  }
+  try {
+    let answer: FeedAnswer;
+    let retryable = false;
+    if (event.type === 'phone.enrollment_check') {
+      const n = normalizePhone(event.phone_number, { region: deps.config.DEFAULT_REGION });
+      if (!n.ok) throw new ApiError(400, 'invalid_phone', `phone_number: ${n.message}`);
+      const outcome = await decideEnrollment(deps, {
+        e164: n.e164,
+        userId: event.user.user_id,
+        linkedUserIds: linkedUserIds(event.user.identities),
+        channel: event.channel ?? null,
+        trigger: event.trigger,
+        at,
+      });
+      answer = toEnrollmentAnswer(outcome);
+    } else {
+      const delivery = await deliverOtp(deps, event);
+      retryable = !delivery.delivered && delivery.retryable;
+      answer = delivery;
+    }
+    if (retryable) await releaseFeedEvent(deps.db, ACTION_SOURCE, webhookId);
+    else await storeFeedEventResponse(deps.db, ACTION_SOURCE, webhookId, JSON.stringify(answer));
+    return { answer, replayed: false };
+  } catch (err) {
+    await releaseFeedEvent(deps.db, ACTION_SOURCE, webhookId).catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { claimFeedEvent } from '../db/auth0-feed.js';
+import type { Db } from '../db/client.js';
+import type { Logger } from '../logger.js';
+import { applyLogEvent, HANDLED_LOG_TYPES, type LogEvent } from './lifecycle.js';
+
+/**
+ * Auth0 Log Streams, custom webhook. Auth0 POSTs batches of tenant log events in the format the stream is
+ * configured with (JSON lines, a JSON array, or one JSON object), each `{ log_id, data: { type, date,
+ * user_id, details, … } }`, at least once and in no particular order. callerpop applies the four types that
+ * change the phone index and ignores the rest; each applied event is claimed by its log_id in the same
+ * transaction as its writes, so a redelivery changes nothing and a crash mid-batch leaves no half-applied event.
+ */
+
+export const LOG_SOURCE = 'auth0-log';
+
+const logEvent = z.object({
+  log_id: z.string().min(1).max(200),
+  data: z.looseObject({
+    type: z.string().max(50),
+    date: z.string().max(40),
+    user_id: z.string().max(300).optional(),
+    details: z.unknown().optional(),
+    description: z.string().max(2000).optional(),
+  }),
+});
+
+export class LogStreamFormatError extends Error {}
+
+/** JSON array, single object, or JSON lines (one object per line; blank lines skipped). */
+export function parseLogBody(body: string): unknown[] {
+  const trimmed = body.trim();
+  if (trimmed === '') return [];
+  try {
+    const parsed: unknown = JSON.parse(trimmed);
+    return Array.isArray(parsed) ? parsed : [parsed];
+  } catch {
+    // Not one JSON document: JSON lines.
+  }
+  const out: unknown[] = [];
+  for (const [i, line] of trimmed.split(/\r?\n/).entries()) {
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      throw new LogStreamFormatError(
+        `Line ${i + 1} is not JSON (expected JSON lines, a JSON array or an object)`,
+      );
+    }
+  }
+  return out;
+}
+
+export interface LogStreamSummary {
+  received: number;
+  applied: number;
+  duplicates: number;
+  ignored: number;
+  invalid: number;
+}
+
+export async function ingestLogEvents(
+  deps: { db: Db; logger: Logger; now: () => number; region: string },
+  items: readonly unknown[],
+): Promise<LogStreamSummary> {
+  const summary: LogStreamSummary = {
+    received: items.length,
+    applied: 0,
+    duplicates: 0,
+    ignored: 0,
+    invalid: 0,
+  };
+  for (const item of items) {
+    const parsed = logEvent.safeParse(item);
+    if (!parsed.success) {
+      summary.invalid++;
+      continue;
+    }
+    const { log_id: logId, data } = parsed.data;
+    if (!HANDLED_LOG_TYPES.has(data.type)) {
+      summary.ignored++;
+      continue;
+    }
+    const at = Date.parse(data.date);
+    if (!Number.isFinite(at)) {
+      summary.invalid++;
+      continue;
+    }
+    const event: LogEvent = {
+      logId,
+      type: data.type,
+      at,
+      userId: data.user_id,
+      details: data.details,
+      description: data.description,
+    };
+    const outcome = await deps.db.transaction(async (tx) => {
+      if (!(await claimFeedEvent(tx, LOG_SOURCE, logId, deps.now()))) return 'duplicate';
+      return applyLogEvent(tx, event, { region: deps.region });
+    });
+    if (outcome === 'duplicate') summary.duplicates++;
+    else if (outcome.startsWith('ignored')) summary.ignored++;
+    else summary.applied++;
+    deps.logger.info('auth0 log event', { logId, type: data.type, outcome });
+  }
+  return summary;
+}
+
+async function sha256(value: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(value)));
+}
+
+/** Compares digests of both values: constant time whatever the lengths. */
+export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([sha256(a), sha256(b)]);
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/**
+ * Auth0 sends the stream's "Authorization Token" setting verbatim as the Authorization header. Accept it as
+ * is, and also as `Bearer <token>` (what people type in that field when they think of bearer tokens).
+ */
+export async function isLogStreamAuthorized(header: string | undefined, token: string): Promise<boolean> {
+  const value = header ?? '';
+  const [plain, bearer] = await Promise.all([
+    constantTimeEqual(value, token),
+    constantTimeEqual(value, `Bearer ${token}`),
+  ]);
+  return plain || bearer;
+}
