@@ -216,6 +216,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
 
   function scheduleReconnect() {
     if (reconnectTimer) return;
+    // Offline: the 'online' event reconnects; retrying now would only fail.
+    if (navigator.onLine === false) { setLive('Offline: waiting for the network', 'bad'); return; }
     setLive('Reconnecting…', 'warn');
     reconnectTimer = setTimeout(function () { reconnectTimer = null; connect(); }, backoff);
     backoff = Math.min(backoff * 2, 10000);

@@ -31,7 +31,7 @@ export function TopBar(props: { agentName: string; csrf: string; framed?: boolea
   return (
     <header class="topbar">
       <a class="skip" href="#main">
-        Skip to calls
+        Skip to main content
       </a>
       <h1>
         <a href="/agent">callerpop</a>

@@ -23,20 +23,6 @@ export function ConsolePage(props: { agent: PageAgent; state: ClientState; defau
       <TopBar agentName={props.agent.name} csrf={props.agent.csrf} />
       <main id="main">
         <div class="layout">
-          <section aria-labelledby="feed-title">
-            <h2 id="feed-title">Calls and texts</h2>
-            <div id="feed" aria-live="off">
-              {props.state.interactions.length === 0 ? (
-                <p id="feed-empty" class="empty">
-                  No calls yet. New calls and texts appear here as they ring, with every account that owns the
-                  number.
-                </p>
-              ) : null}
-            </div>
-            <noscript>
-              <p class="notice warn">The live console needs JavaScript.</p>
-            </noscript>
-          </section>
           <aside aria-labelledby="lookup-title">
             <search class="panel">
               <h2 id="lookup-title">Look up a number</h2>
@@ -76,6 +62,20 @@ export function ConsolePage(props: { agent: PageAgent; state: ClientState; defau
               <div id="lookup-results" tabindex={-1} aria-live="polite" />
             </search>
           </aside>
+          <section aria-labelledby="feed-title">
+            <h2 id="feed-title">Calls and texts</h2>
+            <div id="feed" aria-live="off">
+              {props.state.interactions.length === 0 ? (
+                <p id="feed-empty" class="empty">
+                  No calls yet. New calls and texts appear here as they ring, with every account that owns the
+                  number.
+                </p>
+              ) : null}
+            </div>
+            <noscript>
+              <p class="notice warn">The live console needs JavaScript.</p>
+            </noscript>
+          </section>
         </div>
         <p id="announcer" class="sr-only" aria-live="assertive" />
       </main>

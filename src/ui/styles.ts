@@ -32,6 +32,9 @@ a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible
 .live.bad { background: var(--bad-bg); color: var(--bad-ink); }
 main { padding: 16px 20px 40px; max-width: 1400px; margin: 0 auto; }
 .layout { display: grid; grid-template-columns: minmax(0, 1fr) 360px; gap: 20px; align-items: start; }
+/* The lookup comes first in the document (keyboard order) but sits on the right at desk widths. */
+.layout > aside { grid-column: 2; grid-row: 1; }
+.layout > section { grid-column: 1; grid-row: 1; }
 .layout > section > h2, .layout > aside h2 { font-size: 15px; text-transform: uppercase; letter-spacing: .6px; color: var(--muted); margin: 4px 0 10px; }
 aside .panel { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px; position: sticky; top: 16px; }
 #feed { display: grid; gap: 12px; }
@@ -85,7 +88,7 @@ input[type=tel] { flex: 1; }
 .pop main { padding: 12px; }
 @media (max-width: 880px) {
   .layout { grid-template-columns: 1fr; }
-  aside { order: -1; }
+  .layout > aside, .layout > section { grid-column: 1; grid-row: auto; }
   aside .panel { position: static; }
   main { padding: 10px; }
   .topbar { padding: 8px 10px; }
