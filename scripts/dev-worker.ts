@@ -37,7 +37,7 @@ async function main() {
   const vars: Record<string, string> = {};
   const fallback = loadDevSecrets(DEV_SECRETS_PATH).secrets as unknown as Record<string, string>;
   for (const name of REQUIRED) {
-    const value = configured(name) ?? fallback[name];
+    const value = configured(name) || fallback[name];
     if (value !== undefined) secrets[name] = value;
   }
   secrets.PUBLIC_BASE_URL ??= `http://127.0.0.1:${port}`;

@@ -20,6 +20,11 @@ export interface WranglerDevOptions {
   interactive?: boolean;
   /** How long to wait for the first answer. */
   timeoutMs?: number;
+  /**
+   * `http` (default): ready once GET /healthz answers. `output`: once wrangler prints "Ready on", without
+   * sending the app a request (the bench measures the first request itself). Needs captured output.
+   */
+  readiness?: 'http' | 'output';
 }
 
 export interface WranglerDev {
@@ -72,6 +77,10 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output}`);
     try {
+      if (options.readiness === 'output') {
+        if (output.includes('Ready on')) return { url, child, output: () => output, stop };
+        throw new Error('not ready');
+      }
       await fetch(`${url}/healthz`);
       return { url, child, output: () => output, stop };
     } catch {
