@@ -47,6 +47,7 @@ input[aria-invalid=true]{border-color:#c4281c}
 .error{color:#c4281c;font-size:15px;font-weight:600;margin:8px 0 0}
 .alert{border-left:5px solid #c4281c;background:#fdf1f0;padding:12px 14px;border-radius:6px;margin:0 0 20px;font-size:15px}
 fieldset{border:0;padding:0;margin:0 0 24px}
+legend{padding:0}
 .choice{display:flex;align-items:center;gap:12px;font-weight:400;min-height:48px;padding:0 14px;border:2px solid #d5d8df;border-radius:10px;margin:8px 0 0;cursor:pointer}
 .choice input{width:22px;height:22px;margin:0;accent-color:#1a56db}
 .choice:has(input:checked){border-color:#1a56db;background:#f2f6ff}

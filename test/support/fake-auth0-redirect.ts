@@ -234,7 +234,7 @@ export class FakeAuth0Tenant {
  * that says whether the login finished or was denied (and why).
  */
 export async function startContinueServer(
-  tenant: FakeAuth0Tenant,
+  tenantOrGetter: FakeAuth0Tenant | (() => FakeAuth0Tenant),
 ): Promise<{ server: Server; baseUrl: string; hits: URL[]; close: () => Promise<void> }> {
   const hits: URL[] = [];
   const server = createServer((req, res) => {
@@ -244,6 +244,7 @@ export async function startContinueServer(
       res.writeHead(404).end();
       return;
     }
+    const tenant = typeof tenantOrGetter === 'function' ? tenantOrGetter() : tenantOrGetter;
     tenant
       .continue(Object.fromEntries(url.searchParams))
       .then((outcome) => {
