@@ -60,6 +60,22 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     return { tone: 'neutral', text: 'Possession not checked (no code was sent)' };
   }
 
+  // Display only (storage is E.164): NANP as +1 415 555 0100; other countries keep E.164, which is exact.
+  function fmtE164(n) {
+    var m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(n || '');
+    return m ? '+1 ' + m[1] + ' ' + m[2] + ' ' + m[3] : n;
+  }
+
+  function fmtAgo(ms) {
+    if (!ms) return 'never';
+    var days = Math.floor((Date.now() - ms) / 86400000);
+    var d = new Date(ms);
+    if (new Date().toDateString() === d.toDateString()) return 'today, ' + d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    if (days <= 1) return 'yesterday';
+    if (days < 14) return days + ' days ago';
+    return d.toLocaleDateString([], { year: 'numeric', month: 'short', day: 'numeric' });
+  }
+
   function fmtTime(ms) {
     if (!ms) return 'never';
     var d = new Date(ms);
@@ -82,7 +98,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var sources = (m.sources || []).map(function (s) { return SOURCE_WORDS[s] || s; }).join(', ');
     return el('li', { className: 'match' + (m.blocked ? ' blocked' : ''), 'data-user-id': m.userId }, [
       el('div', { className: 'match-head' }, [
-        el('span', { className: 'rank', 'aria-label': 'Rank ' + m.rank, text: '#' + m.rank }),
+        el('span', { className: 'rank', title: m.evidence || null, text: '#' + m.rank }),
         el('strong', { className: 'name', text: m.name || m.email || m.userId }),
         el('span', { className: 'badges' }, badges),
       ]),
@@ -90,8 +106,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
         el('dt', { text: 'Email' }), el('dd', { text: m.email || 'none on file' }),
         el('dt', { text: 'User id' }), el('dd', {}, [el('code', { text: m.userId })]),
         el('dt', { text: 'Connection' }), el('dd', { text: m.connection || 'unknown' }),
-        el('dt', { text: 'Number from' }), el('dd', { text: sources + (m.evidence ? ' (' + m.evidence + ')' : '') }),
-        el('dt', { text: 'Last login' }), el('dd', {}, [m.lastLoginAt ? el('time', { datetime: new Date(m.lastLoginAt).toISOString(), text: fmtTime(m.lastLoginAt) }) : 'never']),
+        el('dt', { text: 'Number from' }), el('dd', { text: sources }),
+        el('dt', { text: 'Last login' }), el('dd', {}, [m.lastLoginAt ? el('time', { datetime: new Date(m.lastLoginAt).toISOString(), text: fmtAgo(m.lastLoginAt) }) : 'never']),
       ]),
       dashboardLink(m.userId),
     ]);
@@ -136,7 +152,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var meta = el('p', { className: 'meta' }, [
       el('span', { className: 'status status-' + String(v.status).replace(/[^a-z-]/g, ''), text: status }), ' · ',
       el('time', { datetime: new Date(v.createdAt).toISOString(), text: fmtTime(v.createdAt) }),
-      v.to ? ' · to ' + (v.toDisplay || v.to) : '',
+      v.to ? ' · to ' + fmtE164(v.to) : '',
     ]);
     var children = [heading, meta, trust].concat(notices);
     if (!withheld) children = children.concat(renderMatches(v.matches, v.sharedLine));
@@ -152,7 +168,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       (v.e164 ? (n === 0 ? 'no matching account' : n + (n === 1 ? ' matching account' : ' matching accounts')) : 'number withheld');
   }
 
-  function apply(v, version) {
+  function apply(v, version, initial) {
     if (!v || typeof v.id !== 'string') return;
     var known = versions.get(v.id);
     if (known !== undefined && version <= known) return;
@@ -170,16 +186,15 @@ export const CLIENT_SCRIPT = String.raw`(function () {
         feed.insertBefore(card, feed.firstChild);
         while (feed.children.length > MAX_CARDS) feed.removeChild(feed.lastChild);
       }
-      if (known === undefined) { card.classList.add('new'); announce(v); }
+      if (known === undefined && !initial) { card.classList.add('new'); announce(v); }
     }
     rendered.push({ id: v.id, version: version, at: performance.timeOrigin + performance.now() });
     if (rendered.length > 1000) rendered.splice(0, rendered.length - 1000);
   }
 
-  (state.interactions || []).slice().reverse().forEach(function (v) { apply(v, v.updatedAt); });
-  if (state.mode === 'pop' && (!state.interactions || state.interactions.length === 0)) {
-    // The pop was opened before the webhook was recorded: wait for it on the socket.
-  }
+  // Oldest first, so the newest ends on top. A pop page opened before its webhook was recorded renders
+  // nothing here and waits for the interaction on the socket.
+  (state.interactions || []).slice().reverse().forEach(function (v) { apply(v, v.updatedAt, true); });
 
   // --- the socket ---
   var ws = null;
@@ -272,7 +287,6 @@ export const CLIENT_SCRIPT = String.raw`(function () {
           }
           results.appendChild(el('h3', { className: 'lookup-number', text: b.display || b.e164 }));
           renderMatches(b.matches, b.sharedLine).forEach(function (n) { results.appendChild(n); });
-          results.focus();
         })
         .catch(function () {
           results.removeAttribute('aria-busy');

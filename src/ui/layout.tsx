@@ -40,7 +40,8 @@ export function TopBar(props: { agentName: string; csrf: string; framed?: boolea
         Connecting…
       </span>
       <span class="who">
-        Signed in as <strong>{props.agentName}</strong>
+        <span class="who-label">Signed in as </span>
+        <strong>{props.agentName}</strong>
       </span>
       <form method="post" action="/agent/logout">
         <input type="hidden" name="_csrf" value={props.csrf} />

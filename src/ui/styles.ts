@@ -23,7 +23,7 @@ a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible
 .topbar { display: flex; align-items: center; gap: 12px; padding: 10px 20px; background: #15294a; color: #fff; flex-wrap: wrap; }
 .topbar h1 { font-size: 18px; margin: 0; letter-spacing: .2px; }
 .topbar h1 a { color: #fff; text-decoration: none; }
-.topbar .who { margin-left: auto; font-size: 14px; color: #dfe6f2; }
+.topbar .who { margin-left: auto; font-size: 14px; color: #dfe6f2; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .topbar form { margin: 0; }
 .topbar button { background: transparent; color: #fff; border: 1px solid #8fa3c4; border-radius: 6px; padding: 4px 10px; font: inherit; font-size: 14px; cursor: pointer; }
 .live { font-size: 13px; padding: 2px 10px; border-radius: 999px; font-weight: 600; }
@@ -87,7 +87,8 @@ input[type=tel] { flex: 1; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .pop main { padding: 12px; }
 @media (max-width: 880px) {
-  .layout { grid-template-columns: 1fr; }
+  .layout { grid-template-columns: minmax(0, 1fr); }
+  .who-label { display: none; }
   .layout > aside, .layout > section { grid-column: 1; grid-row: auto; }
   aside .panel { position: static; }
   main { padding: 10px; }
