@@ -1,0 +1,162 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConfigInput } from '../src/config.js';
+import { findPolicyWarnings, listEnrollmentDecisions } from '../src/db/auth0-feed.js';
+import { upsertAccounts, upsertLinks } from '../src/db/index-writes.js';
+import {
+  ALICE,
+  type Auth0Fixture,
+  BOB,
+  createAuth0Fixture,
+  deliverEvent,
+  rows,
+} from './support/auth0-context.js';
+import { postAuth0Event } from './support/auth0-sign.js';
+
+const NUMBER = '+14155550100';
+const BLOCK_MESSAGE = 'Please choose another phone number.';
+
+async function enroll(f: Auth0Fixture, user: Record<string, unknown>, recipient = NUMBER) {
+  const res = await postAuth0Event(f.ctx.app, deliverEvent({ user, recipient }));
+  expect(res.status).toBe(200);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+async function check(f: Auth0Fixture, user: Record<string, unknown>, phone = NUMBER) {
+  const res = await postAuth0Event(f.ctx.app, {
+    type: 'phone.enrollment_check',
+    occurred_at: Date.now(),
+    user,
+    phone_number: phone,
+    channel: 'sms',
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+describe('one number per user', () => {
+  let f: Auth0Fixture;
+  afterEach(() => f?.close());
+  const setup = async (env: ConfigInput = {}) => {
+    f = await createAuth0Fixture({ env: { ENROLLMENT_BLOCK_MESSAGE: BLOCK_MESSAGE, ...env } });
+  };
+
+  it('defaults to warn: lets a second account through, flags it, and records who already had the number', async () => {
+    await setup();
+    expect(f.ctx.config.ENROLLMENT_POLICY).toBe('warn');
+    await enroll(f, ALICE);
+    const second = await enroll(f, BOB);
+    expect(second).toMatchObject({ delivered: true, enrollment: { allowed: true, decision: 'warn' } });
+    expect(f.twilio.messages).toHaveLength(2);
+
+    const decisions = await listEnrollmentDecisions(f.ctx.deps.db, NUMBER);
+    expect(decisions.map((d) => [d.userId, d.decision, d.reason])).toEqual([
+      ['auth0|bob', 'warn', 'conflict'],
+      ['auth0|alice', 'allow', 'no_conflict'],
+    ]);
+    expect(decisions[0]?.conflicting).toEqual([{ userId: 'auth0|alice', sources: ['mfa_sms'] }]);
+    expect(decisions[0]).toMatchObject({ policy: 'warn', channel: 'sms', trigger: 'send-phone-message' });
+
+    const warnings = await findPolicyWarnings(f.ctx.deps.db, NUMBER);
+    expect(warnings).toMatchObject([{ userId: 'auth0|bob', conflicting: [{ userId: 'auth0|alice' }] }]);
+  });
+
+  it('blocks a number another account signs in with, without saying whose, and sends nothing', async () => {
+    await setup({ ENROLLMENT_POLICY: 'block' });
+    await enroll(f, ALICE);
+    const refused = await enroll(f, BOB);
+    expect(refused).toEqual({
+      delivered: false,
+      retryable: false,
+      reason: 'enrollment_refused',
+      message: BLOCK_MESSAGE,
+      enrollment: { allowed: false, decision: 'block', message: BLOCK_MESSAGE },
+    });
+    expect(JSON.stringify(refused)).not.toContain('alice');
+    expect(f.twilio.messages).toHaveLength(1);
+    expect(await rows(f.ctx, "select user_id from phone_links where user_id = 'auth0|bob'")).toEqual([]);
+    expect(
+      await rows(f.ctx, "select status, reason from otp_deliveries where user_id = 'auth0|bob'"),
+    ).toEqual([{ status: 'refused', reason: 'enrollment_refused' }]);
+    const [decision] = await listEnrollmentDecisions(f.ctx.deps.db, NUMBER);
+    expect(decision).toMatchObject({
+      decision: 'block',
+      conflicting: [{ userId: 'auth0|alice', sources: ['mfa_sms'] }],
+    });
+    expect(await check(f, BOB)).toEqual({ allowed: false, decision: 'block', message: BLOCK_MESSAGE });
+  });
+
+  it('lets the same user re-enroll its own number', async () => {
+    await setup({ ENROLLMENT_POLICY: 'block' });
+    await enroll(f, ALICE);
+    expect(await enroll(f, ALICE)).toMatchObject({ delivered: true, enrollment: { decision: 'allow' } });
+    const [latest] = await listEnrollmentDecisions(f.ctx.deps.db, NUMBER);
+    expect(latest).toMatchObject({ reason: 'same_person', conflicting: [] });
+  });
+
+  it('lets accounts linked to the same person share the number (identities or primary user)', async () => {
+    await setup({ ENROLLMENT_POLICY: 'block' });
+    // Alice signs in passwordless with the number; her database account has it linked.
+    await upsertLinks(f.ctx.deps.db, [
+      { e164: NUMBER, userId: 'sms|alice', source: 'passwordless', at: Date.now() },
+    ]);
+    const primary = {
+      ...ALICE,
+      identities: [
+        { provider: 'auth0', user_id: 'alice' },
+        { provider: 'sms', user_id: 'alice' },
+      ],
+    };
+    expect(await check(f, primary)).toEqual({ allowed: true, decision: 'allow' });
+
+    // The other way round: the secondary account enrolls, the index knows its primary.
+    await upsertAccounts(f.ctx.deps.db, [
+      { userId: 'sms|carol', primaryUserId: 'auth0|carol', at: Date.now() },
+    ]);
+    await upsertLinks(f.ctx.deps.db, [
+      { e164: '+14155550122', userId: 'auth0|carol', source: 'mfa_sms', at: Date.now() },
+    ]);
+    expect(await check(f, { user_id: 'sms|carol' }, '+14155550122')).toMatchObject({ allowed: true });
+    expect(await check(f, BOB, '+14155550122')).toMatchObject({ allowed: false });
+  });
+
+  it('always allows configured shared numbers, written in any format', async () => {
+    await setup({ ENROLLMENT_POLICY: 'block', SHARED_NUMBERS: '(415) 555-0100, +44 20 7123 4567' });
+    await enroll(f, ALICE);
+    expect(await enroll(f, BOB)).toMatchObject({
+      delivered: true,
+      enrollment: { allowed: true, decision: 'allow' },
+    });
+    const [latest] = await listEnrollmentDecisions(f.ctx.deps.db, NUMBER);
+    expect(latest).toMatchObject({ reason: 'shared_number', conflicting: [{ userId: 'auth0|alice' }] });
+  });
+
+  it('does not count a profile phone number as someone signing in with it', async () => {
+    await setup({ ENROLLMENT_POLICY: 'block' });
+    await upsertLinks(f.ctx.deps.db, [
+      { e164: NUMBER, userId: 'auth0|alice', source: 'profile', at: Date.now() },
+    ]);
+    expect(await check(f, BOB)).toEqual({ allowed: true, decision: 'allow' });
+  });
+
+  it('under allow, records the conflict but changes nothing', async () => {
+    await setup({ ENROLLMENT_POLICY: 'allow' });
+    await enroll(f, ALICE);
+    expect(await enroll(f, BOB)).toMatchObject({ delivered: true, enrollment: { decision: 'allow' } });
+    const [latest] = await listEnrollmentDecisions(f.ctx.deps.db, NUMBER);
+    expect(latest).toMatchObject({ decision: 'allow', reason: 'conflict', policy: 'allow' });
+    expect(await findPolicyWarnings(f.ctx.deps.db, NUMBER)).toEqual([]);
+  });
+
+  it('answers 400 for an unreadable number in a check, and records nothing', async () => {
+    await setup();
+    const res = await postAuth0Event(f.ctx.app, {
+      type: 'phone.enrollment_check',
+      occurred_at: Date.now(),
+      user: ALICE,
+      phone_number: 'not a number',
+    });
+    expect(res.status).toBe(400);
+    expect(await rows(f.ctx, 'select count(*) as n from enrollment_decisions')).toEqual([{ n: 0 }]);
+    expect(await rows(f.ctx, 'select count(*) as n from processed_events')).toEqual([{ n: 0 }]);
+  });
+});
