@@ -24,7 +24,11 @@ export interface AgentServer extends TestContext {
 }
 
 export async function startAgentServer(
-  options: { env?: ConfigInput; deps?: Partial<AppDeps> } = {},
+  options: {
+    /** Settings, or a function of the server's URL (for services that must know it, like an IdP). */
+    env?: ConfigInput | ((url: string) => ConfigInput | Promise<ConfigInput>);
+    deps?: Partial<AppDeps>;
+  } = {},
 ): Promise<AgentServer> {
   let handler: (req: Request, env: unknown) => Response | Promise<Response> = () =>
     new Response('starting', { status: 503 });
@@ -48,7 +52,10 @@ export async function startAgentServer(
     },
   });
   const ctx = await createTestContext({
-    env: { PUBLIC_BASE_URL: url, ...options.env },
+    env: {
+      PUBLIC_BASE_URL: url,
+      ...(typeof options.env === 'function' ? await options.env(url) : options.env),
+    },
     deps: { hub, ...options.deps },
   });
   ctxRef = ctx;
