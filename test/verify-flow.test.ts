@@ -180,3 +180,22 @@ describe('logs', () => {
     expect(text).not.toContain('4155550123');
   });
 });
+
+describe('housekeeping', () => {
+  it('deletes spent sessions, used tokens and old attempts as new sessions open', async () => {
+    h = await createVerifyHarness();
+    const { page } = await arrive(h);
+    const { csrf, code } = await sendAndGetCode(h, page);
+    await page.post('/verify/code', { csrf, code });
+    const count = async (table: string) =>
+      Number((await h.ctx.deps.db.$client.execute(`select count(*) as n from ${table}`)).rows[0]?.n);
+    expect(await count('verify_sessions')).toBe(1);
+
+    h.clock.now += 2 * 60 * 60_000;
+    await arrive(h, newUser('auth0|later', PHONE));
+    expect(await count('verify_sessions')).toBe(1); // only the new one
+    expect(await count('verify_used_tokens')).toBe(1);
+    expect(await count('verify_attempts')).toBe(0);
+    expect((await page.get('/verify')).status).toBe(400);
+  });
+});

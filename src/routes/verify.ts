@@ -2,7 +2,7 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
-import type { VerifySession } from '../db/phone-verification.js';
+import { purgeVerificationData, type VerifySession } from '../db/phone-verification.js';
 import type { AppDeps, AppEnv } from '../deps.js';
 import { handleError } from '../errors.js';
 import { formatPhoneForHumans } from '../phone/format.js';
@@ -13,6 +13,7 @@ import {
   cooldownRemaining,
   csrfMatches,
   type FieldError,
+  LIMIT_WINDOW_MS,
   loadSession,
   loadVerifySetup,
   openSession,
@@ -63,6 +64,7 @@ const PROBLEMS: Record<ProblemKind, { title: string; message: string }> = {
 
 const MAX_STATE_LENGTH = 2048;
 const MAX_FORM_BYTES = 8 * 1024;
+const PURGE_EVERY_MS = 60 * 60_000;
 
 export function verifyRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
@@ -116,6 +118,20 @@ export function verifyRoutes(deps: AppDeps) {
   // The Origin of every form post must be callerpop's configured public origin (or the browser says same-origin).
   app.use(csrf({ origin: ownOrigin }));
 
+  // Spent sessions, tokens and attempts are deleted here, at most hourly per process (or isolate), so the
+  // tables stay small without a job of their own.
+  let lastPurgeAt = 0;
+  const purgeNowAndThen = async () => {
+    const now = deps.now();
+    if (now - lastPurgeAt < PURGE_EVERY_MS) return;
+    lastPurgeAt = now;
+    try {
+      await purgeVerificationData(deps.db, now, LIMIT_WINDOW_MS);
+    } catch (err) {
+      deps.logger.warn('verify: purge failed', { error: (err as Error).message });
+    }
+  };
+
   const session = async (c: Context<AppEnv>): Promise<VerifySession> => {
     const found = await loadSession(deps, getCookie(c, cookieName));
     if (!found) throw new VerifyProblem('no_session', 400);
@@ -156,6 +172,7 @@ export function verifyRoutes(deps: AppDeps) {
     if (token !== undefined || state !== undefined) {
       if (!token || !state || state.length > MAX_STATE_LENGTH) throw new VerifyProblem('missing', 400);
       const cookie = await openSession(deps, setup, { token, state });
+      await purgeNowAndThen();
       setCookie(c, cookieName, cookie, {
         httpOnly: true,
         secure,

@@ -30,7 +30,8 @@ import { createTwilioVerify, type TwilioVerify, TwilioVerifyError, VERIFY_ERRORS
 
 /** How long the page stays usable after the redirect: enough to wait for a text and retype a code. */
 export const SESSION_TTL_MS = 15 * 60_000;
-const LIMIT_WINDOW_MS = 60 * 60_000;
+/** The window the per-number and per-user limits count over. */
+export const LIMIT_WINDOW_MS = 60 * 60_000;
 
 /** Why the page cannot go on; each has its own words on the problem page. */
 export type ProblemKind =
