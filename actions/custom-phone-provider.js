@@ -1,0 +1,142 @@
+/**
+ * callerpop — Custom Phone Provider (trigger `custom-phone-provider`, Branding > Phone Provider > Custom;
+ * Unified Phone Experience).
+ * Hands each notification to callerpop, which applies the one-number-per-user policy on otp_enroll, the
+ * toll-fraud controls, delivers through Twilio (text, or a call that reads the code in the user's locale)
+ * and indexes the number. Transient failures call api.notification.retry() so Auth0 tries again later;
+ * permanent ones api.notification.drop(). A refused enrollment is dropped and thrown with callerpop's
+ * ENROLLMENT_BLOCK_MESSAGE.
+ * Secrets: CALLERPOP_URL, CALLERPOP_SECRET (whsec_…). No dependencies. At most 2 × 9 s (the flow has 20 s).
+ */
+'use strict';
+
+// --- callerpop client: the same block in every callerpop Action (Actions cannot share files) ---
+// Signs each callback with Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature: v1,<base64
+// HMAC-SHA256>) using the CALLERPOP_SECRET secret (`whsec_…`; several space-separated while rotating).
+const crypto = require('node:crypto');
+
+function callerpopSign(secrets, id, timestamp, body) {
+  return String(secrets)
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((secret) => {
+      const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+      const mac = crypto.createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+      return `v1,${mac}`;
+    })
+    .join(' ');
+}
+
+/**
+ * POSTs one event to `${CALLERPOP_URL}/auth0/events` and returns callerpop's JSON answer. A network error,
+ * timeout, 409, 429 or 5xx is tried again under the same webhook-id (callerpop applies an id once); the
+ * error thrown at the end has `retryable` set when trying later could help.
+ */
+async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2 } = {}) {
+  const secrets = event.secrets || {};
+  const base = String(secrets.CALLERPOP_URL || '').replace(/\/+$/, '');
+  if (!base || !secrets.CALLERPOP_SECRET) {
+    throw Object.assign(new Error('callerpop: set the CALLERPOP_URL and CALLERPOP_SECRET secrets'), {
+      retryable: false,
+    });
+  }
+  const body = JSON.stringify(payload);
+  const id = `msg_${crypto.randomUUID()}`;
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers = {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': callerpopSign(secrets.CALLERPOP_SECRET, id, timestamp, body),
+  };
+  let failure;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    // A short pause lets an in-flight first attempt finish (callerpop answers 409 until it has).
+    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 300));
+    let res;
+    try {
+      res = await fetch(`${base}/auth0/events`, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      failure = Object.assign(new Error(`callerpop unreachable: ${err?.message}`), { retryable: true });
+      continue;
+    }
+    let json;
+    try {
+      json = JSON.parse(await res.text());
+    } catch {
+      json = undefined;
+    }
+    if (res.ok && json) return json;
+    const detail = json?.error?.message || res.statusText;
+    const retryable = res.status === 409 || res.status === 429 || res.status >= 500;
+    failure = Object.assign(new Error(`callerpop answered ${res.status}: ${detail}`), { retryable });
+    if (!retryable) break;
+  }
+  throw failure;
+}
+
+/** The user as callerpop indexes it, from Auth0's event.user and event.connection. */
+function callerpopUser(event) {
+  const user = event.user || {};
+  const connection = event.connection || {};
+  const identities = Array.isArray(user.identities) ? user.identities : [];
+  const first = identities[0] || {};
+  return {
+    user_id: user.user_id,
+    email: user.email || null,
+    name: user.name || null,
+    connection: connection.name || first.connection || null,
+    strategy: connection.strategy || first.provider || null,
+    blocked: typeof user.blocked === 'boolean' ? user.blocked : null,
+    last_login: user.last_login || null,
+    phone_number: user.phone_number || null,
+    phone_verified: typeof user.phone_verified === 'boolean' ? user.phone_verified : null,
+    identities: identities.map((i) => ({
+      provider: String(i.provider),
+      user_id: String(i.user_id),
+      connection: i.connection || undefined,
+    })),
+  };
+}
+// --- end of callerpop client ---
+
+const PURPOSES = { otp_enroll: 'enrollment', otp_verify: 'authentication' };
+
+exports.onExecuteCustomPhoneProvider = async (event, api) => {
+  const notification = event.notification || {};
+  let answer;
+  try {
+    answer = await callerpopPost(event, {
+      type: 'phone.deliver',
+      occurred_at: Date.now(),
+      trigger: 'custom-phone-provider',
+      user: callerpopUser(event),
+      message: {
+        purpose: PURPOSES[notification.message_type] || notification.message_type,
+        channel: notification.delivery_method === 'voice' ? 'voice' : 'sms',
+        recipient: notification.recipient,
+        code: notification.code || undefined,
+        text: notification.as_text || undefined,
+        voice_text: notification.as_voice || undefined,
+        locale: notification.locale || undefined,
+      },
+    });
+  } catch (err) {
+    if (err.retryable) api.notification.retry(err.message);
+    else api.notification.drop(err.message);
+    return;
+  }
+  if (answer.delivered) return;
+  if (answer.enrollment && answer.enrollment.allowed === false) {
+    const message = answer.enrollment.message || 'This phone number cannot be used.';
+    api.notification.drop(`enrollment refused: ${message}`);
+    throw new Error(message);
+  }
+  if (answer.retryable) api.notification.retry(answer.reason);
+  else api.notification.drop(answer.reason);
+};

@@ -1,0 +1,109 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { matchNumber } from '../src/services/matching.js';
+import {
+  auth0User,
+  type CustomPhoneProviderModule,
+  customPhoneProviderApi,
+  customPhoneProviderEvent,
+  loadAction,
+  serveApp,
+} from '../test/support/auth0-actions.js';
+import { type Auth0Fixture, createAuth0Fixture, rows } from '../test/support/auth0-context.js';
+
+const NUMBER = '+14155550100';
+const BLOCK_MESSAGE = 'Please use a different phone number.';
+
+describe('actions/custom-phone-provider.js', () => {
+  let f: Auth0Fixture;
+  let served: Awaited<ReturnType<typeof serveApp>>;
+  const { onExecuteCustomPhoneProvider } = loadAction<CustomPhoneProviderModule>('custom-phone-provider');
+  beforeEach(async () => {
+    f = await createAuth0Fixture({
+      env: { ENROLLMENT_POLICY: 'block', ENROLLMENT_BLOCK_MESSAGE: BLOCK_MESSAGE },
+    });
+    served = await serveApp(f.ctx.app);
+  });
+  afterEach(async () => {
+    await served.close();
+    await f.close();
+  });
+
+  it('delivers otp_enroll as text, neither retrying nor dropping', async () => {
+    const { api, calls } = customPhoneProviderApi();
+    await onExecuteCustomPhoneProvider(customPhoneProviderEvent(served.url, { code: '510332' }), api);
+    expect(calls).toEqual([]);
+    expect(f.twilio.messages).toMatchObject([
+      { to: NUMBER, body: '510332 is your verification code for Acme.' },
+    ]);
+    expect((await matchNumber(f.ctx.deps.db, NUMBER)).matches).toMatchObject([{ sources: ['mfa_sms'] }]);
+  });
+
+  it('reads otp_verify by voice in the notification locale', async () => {
+    const { api, calls } = customPhoneProviderApi();
+    const event = customPhoneProviderEvent(served.url, {
+      messageType: 'otp_verify',
+      deliveryMethod: 'voice',
+      code: '31',
+      locale: 'es_MX',
+    });
+    await onExecuteCustomPhoneProvider(event, api);
+    expect(calls).toEqual([]);
+    expect(f.twilio.calls[0]?.twiml).toContain('<Say language="es-MX">Su código de verificación es</Say>');
+  });
+
+  it('sends account notifications without a code (blocked_account) and indexes them as a profile phone', async () => {
+    const { api, calls } = customPhoneProviderApi();
+    await onExecuteCustomPhoneProvider(
+      customPhoneProviderEvent(served.url, { messageType: 'blocked_account' }),
+      api,
+    );
+    expect(calls).toEqual([]);
+    expect(f.twilio.messages).toMatchObject([{ body: 'Your Acme account was blocked.' }]);
+    expect(await rows(f.ctx, 'select purpose, code_hash from otp_deliveries')).toEqual([
+      { purpose: 'blocked_account', code_hash: null },
+    ]);
+  });
+
+  it('asks Auth0 to retry when Twilio fails transiently, and to drop when it fails for good', async () => {
+    const first = customPhoneProviderApi();
+    f.twilio.failNext(1, { status: 503 });
+    await onExecuteCustomPhoneProvider(customPhoneProviderEvent(served.url, {}), first.api);
+    expect(first.calls).toEqual([{ method: 'retry', reason: 'twilio_20500' }]);
+
+    const second = customPhoneProviderApi();
+    f.twilio.failNext(1, {
+      status: 400,
+      code: 21408,
+      message: 'Permission to send an SMS has not been enabled',
+    });
+    await onExecuteCustomPhoneProvider(customPhoneProviderEvent(served.url, {}), second.api);
+    expect(second.calls).toEqual([{ method: 'drop', reason: 'twilio_21408' }]);
+  });
+
+  it('asks Auth0 to retry when callerpop is unreachable, and drops what callerpop refuses', async () => {
+    const down = customPhoneProviderApi();
+    await onExecuteCustomPhoneProvider(customPhoneProviderEvent('http://127.0.0.1:9', {}), down.api);
+    expect(down.last()).toMatchObject({ method: 'retry' });
+
+    const premium = customPhoneProviderApi();
+    await onExecuteCustomPhoneProvider(
+      customPhoneProviderEvent(served.url, { recipient: '+19005550100' }),
+      premium.api,
+    );
+    expect(premium.calls).toEqual([{ method: 'drop', reason: 'number_type_not_allowed' }]);
+  });
+
+  it('drops and throws the configured message when the number belongs to someone else', async () => {
+    await onExecuteCustomPhoneProvider(
+      customPhoneProviderEvent(served.url, {}),
+      customPhoneProviderApi().api,
+    );
+    const { api, calls } = customPhoneProviderApi();
+    const bob = auth0User({ user_id: 'auth0|bob', email: 'bob@example.com' });
+    await expect(
+      onExecuteCustomPhoneProvider(customPhoneProviderEvent(served.url, { user: bob }), api),
+    ).rejects.toThrow(BLOCK_MESSAGE);
+    expect(calls).toEqual([{ method: 'drop', reason: `enrollment refused: ${BLOCK_MESSAGE}` }]);
+    expect(f.twilio.messages).toHaveLength(1);
+  });
+});

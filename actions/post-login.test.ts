@@ -1,0 +1,100 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { upsertLinks } from '../src/db/index-writes.js';
+import { matchNumber } from '../src/services/matching.js';
+import {
+  auth0User,
+  loadAction,
+  type PostLoginModule,
+  postLoginApi,
+  postLoginEvent,
+  serveApp,
+} from '../test/support/auth0-actions.js';
+import { type Auth0Fixture, createAuth0Fixture, deliverEvent, rows } from '../test/support/auth0-context.js';
+import { postAuth0Event } from '../test/support/auth0-sign.js';
+
+const NUMBER = '+14155550100';
+
+describe('actions/post-login.js', () => {
+  let f: Auth0Fixture;
+  let served: Awaited<ReturnType<typeof serveApp>>;
+  const { onExecutePostLogin } = loadAction<PostLoginModule>('post-login');
+  beforeEach(async () => {
+    f = await createAuth0Fixture();
+    served = await serveApp(f.ctx.app);
+  });
+  afterEach(async () => {
+    await served.close();
+    await f.close();
+  });
+
+  it('refreshes the account and records linked identities', async () => {
+    const user = auth0User({
+      email: 'alice@new.example',
+      identities: [
+        {
+          provider: 'auth0',
+          user_id: 'alice',
+          connection: 'Username-Password-Authentication',
+          isSocial: false,
+        },
+        {
+          provider: 'sms',
+          user_id: '6612d0c3a1',
+          connection: 'sms',
+          isSocial: false,
+          profileData: { phone_number: NUMBER },
+        },
+      ],
+    });
+    const { api, denied } = postLoginApi();
+    await onExecutePostLogin(postLoginEvent(served.url, { user }), api);
+    expect(denied).toEqual([]);
+    const accounts = await rows(
+      f.ctx,
+      'select user_id, email, last_login_at, primary_user_id from accounts order by user_id',
+    );
+    expect(accounts).toMatchObject([
+      { user_id: 'auth0|alice', email: 'alice@new.example', primary_user_id: null },
+      { user_id: 'sms|6612d0c3a1', primary_user_id: 'auth0|alice' },
+    ]);
+    expect(Number(accounts[0]?.last_login_at)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('marks the phone verified after a phone MFA, from enrolledFactors and authentication.methods', async () => {
+    await postAuth0Event(f.ctx.app, deliverEvent({ purpose: 'enrollment' }));
+    expect((await matchNumber(f.ctx.deps.db, NUMBER)).matches[0]?.evidence).toBe(
+      'MFA phone, not yet verified',
+    );
+
+    const user = auth0User({ multifactor: ['guardian'], enrolledFactors: [{ type: 'phone' }] });
+    const now = new Date().toISOString();
+    const methods = [
+      { name: 'pwd', timestamp: now },
+      { name: 'mfa', type: 'phone', timestamp: now },
+    ];
+    await onExecutePostLogin(postLoginEvent(served.url, { user, methods }), postLoginApi().api);
+    expect((await matchNumber(f.ctx.deps.db, NUMBER)).matches).toMatchObject([
+      { userId: 'auth0|alice', verified: true, evidence: 'verified MFA phone' },
+    ]);
+  });
+
+  it('removes the MFA phone when the user has no phone factor any more', async () => {
+    await upsertLinks(f.ctx.deps.db, [
+      { e164: NUMBER, userId: 'auth0|alice', source: 'mfa_sms', verified: true, at: Date.now() - 60_000 },
+    ]);
+    const user = auth0User({
+      multifactor: ['guardian'],
+      enrolledFactors: [{ type: 'otp' }, { type: 'recovery-code' }],
+    });
+    await onExecutePostLogin(postLoginEvent(served.url, { user }), postLoginApi().api);
+    expect((await matchNumber(f.ctx.deps.db, NUMBER)).matches).toEqual([]);
+  });
+
+  it('lets the login through when callerpop is down', async () => {
+    const { api, denied } = postLoginApi();
+    await expect(
+      onExecutePostLogin(postLoginEvent('http://127.0.0.1:9', { user: auth0User() }), api),
+    ).resolves.toBe(undefined);
+    expect(denied).toEqual([]);
+  });
+});

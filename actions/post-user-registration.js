@@ -1,0 +1,116 @@
+/**
+ * callerpop — Post User Registration (trigger `post-user-registration`, flow "Post User Registration").
+ * Tells callerpop about every new user, with its phone number if it has one (a passwordless SMS user's
+ * number is its login; any other user's is a profile phone), so a call from that number pops the account.
+ * Secrets: CALLERPOP_URL (https://callerpop.example.com), CALLERPOP_SECRET (whsec_…, callerpop's
+ * AUTH0_WEBHOOK_SECRET). No dependencies. Never fails the signup: a callerpop outage is logged and skipped
+ * (the next login refreshes the account anyway).
+ */
+'use strict';
+
+// --- callerpop client: the same block in every callerpop Action (Actions cannot share files) ---
+// Signs each callback with Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature: v1,<base64
+// HMAC-SHA256>) using the CALLERPOP_SECRET secret (`whsec_…`; several space-separated while rotating).
+const crypto = require('node:crypto');
+
+function callerpopSign(secrets, id, timestamp, body) {
+  return String(secrets)
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((secret) => {
+      const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+      const mac = crypto.createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+      return `v1,${mac}`;
+    })
+    .join(' ');
+}
+
+/**
+ * POSTs one event to `${CALLERPOP_URL}/auth0/events` and returns callerpop's JSON answer. A network error,
+ * timeout, 409, 429 or 5xx is tried again under the same webhook-id (callerpop applies an id once); the
+ * error thrown at the end has `retryable` set when trying later could help.
+ */
+async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2 } = {}) {
+  const secrets = event.secrets || {};
+  const base = String(secrets.CALLERPOP_URL || '').replace(/\/+$/, '');
+  if (!base || !secrets.CALLERPOP_SECRET) {
+    throw Object.assign(new Error('callerpop: set the CALLERPOP_URL and CALLERPOP_SECRET secrets'), {
+      retryable: false,
+    });
+  }
+  const body = JSON.stringify(payload);
+  const id = `msg_${crypto.randomUUID()}`;
+  const timestamp = Math.floor(Date.now() / 1000);
+  const headers = {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': callerpopSign(secrets.CALLERPOP_SECRET, id, timestamp, body),
+  };
+  let failure;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    // A short pause lets an in-flight first attempt finish (callerpop answers 409 until it has).
+    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 300));
+    let res;
+    try {
+      res = await fetch(`${base}/auth0/events`, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      failure = Object.assign(new Error(`callerpop unreachable: ${err?.message}`), { retryable: true });
+      continue;
+    }
+    let json;
+    try {
+      json = JSON.parse(await res.text());
+    } catch {
+      json = undefined;
+    }
+    if (res.ok && json) return json;
+    const detail = json?.error?.message || res.statusText;
+    const retryable = res.status === 409 || res.status === 429 || res.status >= 500;
+    failure = Object.assign(new Error(`callerpop answered ${res.status}: ${detail}`), { retryable });
+    if (!retryable) break;
+  }
+  throw failure;
+}
+
+/** The user as callerpop indexes it, from Auth0's event.user and event.connection. */
+function callerpopUser(event) {
+  const user = event.user || {};
+  const connection = event.connection || {};
+  const identities = Array.isArray(user.identities) ? user.identities : [];
+  const first = identities[0] || {};
+  return {
+    user_id: user.user_id,
+    email: user.email || null,
+    name: user.name || null,
+    connection: connection.name || first.connection || null,
+    strategy: connection.strategy || first.provider || null,
+    blocked: typeof user.blocked === 'boolean' ? user.blocked : null,
+    last_login: user.last_login || null,
+    phone_number: user.phone_number || null,
+    phone_verified: typeof user.phone_verified === 'boolean' ? user.phone_verified : null,
+    identities: identities.map((i) => ({
+      provider: String(i.provider),
+      user_id: String(i.user_id),
+      connection: i.connection || undefined,
+    })),
+  };
+}
+// --- end of callerpop client ---
+
+exports.onExecutePostUserRegistration = async (event) => {
+  try {
+    await callerpopPost(
+      event,
+      { type: 'user.registered', occurred_at: Date.now(), user: callerpopUser(event) },
+      { timeoutMs: 4000, attempts: 2 },
+    );
+  } catch (err) {
+    console.log(`callerpop: registration of ${event.user?.user_id} not indexed: ${err.message}`);
+  }
+};

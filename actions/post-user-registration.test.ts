@@ -1,0 +1,68 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { matchNumber } from '../src/services/matching.js';
+import {
+  auth0User,
+  loadAction,
+  type PostUserRegistrationModule,
+  postUserRegistrationEvent,
+  serveApp,
+} from '../test/support/auth0-actions.js';
+import { type Auth0Fixture, createAuth0Fixture, rows } from '../test/support/auth0-context.js';
+
+describe('actions/post-user-registration.js', () => {
+  let f: Auth0Fixture;
+  let served: Awaited<ReturnType<typeof serveApp>>;
+  const { onExecutePostUserRegistration } = loadAction<PostUserRegistrationModule>('post-user-registration');
+  beforeEach(async () => {
+    f = await createAuth0Fixture();
+    served = await serveApp(f.ctx.app);
+  });
+  afterEach(async () => {
+    await served.close();
+    await f.close();
+  });
+
+  it('indexes a new database user with its profile phone', async () => {
+    const user = auth0User({ phone_number: '+14155550100', phone_verified: true });
+    await onExecutePostUserRegistration(postUserRegistrationEvent(served.url, user));
+    expect(await rows(f.ctx, 'select user_id, email, name, connection from accounts')).toEqual([
+      {
+        user_id: 'auth0|alice',
+        email: 'alice@example.com',
+        name: 'Alice Example',
+        connection: 'Username-Password-Authentication',
+      },
+    ]);
+    const result = await matchNumber(f.ctx.deps.db, '+14155550100');
+    expect(result.matches).toMatchObject([{ userId: 'auth0|alice', sources: ['profile'], verified: true }]);
+  });
+
+  it('indexes a passwordless SMS user by its login number', async () => {
+    const user = {
+      user_id: 'sms|6612d0c3a1',
+      phone_number: '+14155550199',
+      phone_verified: true,
+      identities: [{ provider: 'sms', user_id: '6612d0c3a1', connection: 'sms', isSocial: false }],
+      created_at: '2026-11-22T06:00:00.000Z',
+    };
+    await onExecutePostUserRegistration(
+      postUserRegistrationEvent(served.url, user, {
+        id: 'con_sms',
+        name: 'sms',
+        strategy: 'sms',
+        metadata: {},
+      }),
+    );
+    const result = await matchNumber(f.ctx.deps.db, '+14155550199');
+    expect(result.matches).toMatchObject([{ userId: 'sms|6612d0c3a1', sources: ['passwordless'] }]);
+  });
+
+  it('never fails the signup when callerpop is unreachable or refuses the secret', async () => {
+    const event = postUserRegistrationEvent('http://127.0.0.1:9', auth0User());
+    await expect(onExecutePostUserRegistration(event)).resolves.toBeUndefined();
+    const wrong = postUserRegistrationEvent(served.url, auth0User());
+    wrong.secrets.CALLERPOP_SECRET = `whsec_${btoa('not-the-callerpop-secret-at-all!!')}`;
+    await expect(onExecutePostUserRegistration(wrong)).resolves.toBeUndefined();
+    expect(await rows(f.ctx, 'select count(*) as n from accounts')).toEqual([{ n: 0 }]);
+  });
+});
