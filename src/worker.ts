@@ -22,7 +22,7 @@ function compose(env: Env) {
   const config = loadWorkerConfig(env);
   const hub = new DurableObjectHub(env.AGENT_HUB, logger);
   const deps = buildWorkerDeps(config, { hub, logger });
-  built?.deps.close();
+  // A previous client is left to the garbage collector: requests still in flight may be using it.
   built = { env, deps, app: createApp(deps) };
   return built;
 }

@@ -173,7 +173,12 @@ export class DurableObjectHub implements AgentHub {
         426,
       );
     }
-    const headers = new Headers(c.req.raw.headers);
+    // Only what the upgrade needs: the session cookie and the rest stay in the Worker.
+    const headers = new Headers({ upgrade: 'websocket' });
+    for (const name of ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol']) {
+      const value = c.req.header(name);
+      if (value) headers.set(name, value);
+    }
     headers.set(AGENT_HEADER, encodeURIComponent(JSON.stringify({ id: agent.id, name: agent.name })));
     return this.stub().fetch(new Request(c.req.url, { method: 'GET', headers }));
   }
