@@ -1,0 +1,59 @@
+/**
+ * The Worker's bundle as Cloudflare will store it (`wrangler deploy --dry-run`, minified), its gzip size
+ * against the 150 KiB budget, and what weighs most — by package, or by file inside `src/`.
+ *
+ *   npx tsx scripts/worker-size.ts            # report
+ *   npx tsx scripts/worker-size.ts --check    # also exit 1 over budget (for CI)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { WRANGLER_OFFLINE } from './wrangler-dev.js';
+
+const BUDGET_KIB = 150;
+const root = join(import.meta.dirname, '..');
+
+interface Metafile {
+  outputs: Record<string, { inputs?: Record<string, { bytesInOutput: number }> }>;
+}
+
+/** `node_modules/@scope/pkg/…` → `@scope/pkg`; `src/a/b.ts` → `src/a/b.ts`. */
+function owner(input: string): string {
+  const at = input.lastIndexOf('node_modules/');
+  if (at === -1) return input.replace(/^(\.\.\/)+/, '');
+  const parts = input.slice(at + 'node_modules/'.length).split('/');
+  return parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] ?? input);
+}
+
+const out = mkdtempSync(join(tmpdir(), 'callerpop-worker-size-'));
+try {
+  execFileSync(
+    join(root, 'node_modules/.bin/wrangler'),
+    ['deploy', '--dry-run', '--outdir', out, '--metafile', join(out, 'meta.json')],
+    { cwd: root, env: { ...process.env, ...WRANGLER_OFFLINE }, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const bundle = readFileSync(join(out, 'worker.js'));
+  const gzipKib = gzipSync(bundle, { level: 9 }).length / 1024;
+  const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as Metafile;
+  const sizes = new Map<string, number>();
+  for (const output of Object.values(meta.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs ?? {})) {
+      sizes.set(owner(input), (sizes.get(owner(input)) ?? 0) + bytesInOutput);
+    }
+  }
+  console.log(
+    `Worker bundle: ${(bundle.length / 1024).toFixed(1)} KiB minified, ${gzipKib.toFixed(1)} KiB gzipped (budget ${BUDGET_KIB} KiB)`,
+  );
+  console.log('Largest parts (minified KiB):');
+  for (const [name, bytes] of [...sizes].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+    console.log(`  ${(bytes / 1024).toFixed(1).padStart(7)}  ${name}`);
+  }
+  if (process.argv.includes('--check') && gzipKib > BUDGET_KIB) {
+    console.error(`over budget by ${(gzipKib - BUDGET_KIB).toFixed(1)} KiB`);
+    process.exitCode = 1;
+  }
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
