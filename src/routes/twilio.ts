@@ -1,4 +1,5 @@
 import { type Context, Hono } from 'hono';
+import { getRuntimeKey } from 'hono/adapter';
 import type { AppDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import { type Background, errorMessage, handleCallStatus, handleInbound } from '../services/inbound.js';
@@ -21,21 +22,17 @@ import { callerVerificationRoutes } from './caller-verification.js';
 const TWIML_HEADERS = { 'content-type': 'text/xml; charset=utf-8' };
 const IDEMPOTENCY_HEADER = 'i-twilio-idempotency-token';
 const REGION = /^[A-Za-z]{2}$/;
+const ON_WORKERD = getRuntimeKey() === 'workerd';
 
 /** On Workers the promise is handed to waitUntil so it can outlive the response; Node just lets it run. */
 function backgroundFor(c: Context, deps: AppDeps): Background {
+  // Only workerd has an execution context; asking Hono for a missing one throws (a cost per request).
+  const ctx = ON_WORKERD ? c.executionCtx : undefined;
   return (task) => {
     const guarded = task.catch((err: unknown) =>
       deps.logger.error('background task failed', { error: errorMessage(err) }),
     );
-    let waitUntil: ((p: Promise<unknown>) => void) | undefined;
-    try {
-      const ctx = c.executionCtx;
-      waitUntil = ctx.waitUntil.bind(ctx);
-    } catch {
-      // Node: no execution context; the promise runs on the event loop.
-    }
-    waitUntil?.(guarded);
+    ctx?.waitUntil(guarded);
   };
 }
 

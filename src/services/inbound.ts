@@ -4,14 +4,14 @@ import {
   findEventResponse,
   findInteraction,
   type InteractionRecord,
-  recordInteraction,
   updateInteraction,
 } from '../db/interactions.js';
 import type { InteractionChannel } from '../db/schema.js';
+import { findLinksForWebhook, recordWebhookInteraction, updateEventResponse } from '../db/webhook-queries.js';
 import type { AppDeps } from '../deps.js';
 import { maskPhone, normalizePhone } from '../phone/normalize.js';
 import { toInteractionView } from './interaction-view.js';
-import { type MatchResult, matchNumber } from './matching.js';
+import { rankLinks } from './matching.js';
 import { shouldVerifyCaller, smsTwiml, voiceTwiml } from './twiml.js';
 
 /**
@@ -111,32 +111,42 @@ async function persist(
   background: Background,
 ): Promise<string> {
   const { db, config } = deps;
-  const match: MatchResult | undefined = normalized.ok ? await matchNumber(db, normalized.e164) : undefined;
-  const { record, created } = await recordInteraction(db, {
-    id,
-    channel: message.channel,
-    twilioSid: message.sid,
-    rawFrom: message.from,
-    e164: normalized.ok ? normalized.e164 : null,
-    fromReason: normalized.ok ? null : normalized.reason,
-    toNumber: message.to,
-    stirVerstat: message.stirVerstat,
-    status: message.channel === 'voice' ? 'ringing' : 'received',
-    matches: match?.matches ?? [],
-    flags: {
-      ...(match?.sharedLine ? { sharedLine: true } : {}),
-      ...(attempt.late ? { lookupFailed: true } : {}),
+  const match = normalized.ok
+    ? rankLinks(normalized.e164, await findLinksForWebhook(db, normalized.e164))
+    : undefined;
+  // The answer if this delivery is the first: stored with the idempotency token in the same commit.
+  const firstAnswer =
+    attempt.answered ?? renderTwiml(config, message.channel, id, match?.matches.length ?? 0);
+  const token = message.idempotencyToken;
+  const { record, created, claimed } = await recordWebhookInteraction(
+    db,
+    {
+      id,
+      channel: message.channel,
+      twilioSid: message.sid,
+      rawFrom: message.from,
+      e164: normalized.ok ? normalized.e164 : null,
+      fromReason: normalized.ok ? null : normalized.reason,
+      toNumber: message.to,
+      stirVerstat: message.stirVerstat,
+      status: message.channel === 'voice' ? 'ringing' : 'received',
+      matches: match?.matches ?? [],
+      flags: {
+        ...(match?.sharedLine ? { sharedLine: true } : {}),
+        ...(attempt.late ? { lookupFailed: true } : {}),
+      },
+      createdAt: at,
     },
-    createdAt: at,
-  });
+    token ? { source: EVENT_SOURCE, eventId: token, response: firstAnswer } : undefined,
+  );
   if (created) publishInteraction(deps, record, background);
   // A retry (created false) gets the TwiML of the interaction already recorded: same id, same matches.
-  const twiml = attempt.answered ?? renderTwiml(config, message.channel, record.id, record.matches.length);
-  if (message.idempotencyToken) {
-    const first = await claimEvent(db, EVENT_SOURCE, message.idempotencyToken, at, twiml);
-    if (!first) return (await findEventResponse(db, EVENT_SOURCE, message.idempotencyToken)) ?? twiml;
-  }
-  return twiml;
+  const answer = created
+    ? firstAnswer
+    : (attempt.answered ?? renderTwiml(config, message.channel, record.id, record.matches.length));
+  if (token && !claimed) return (await findEventResponse(db, EVENT_SOURCE, token)) ?? answer;
+  if (token && answer !== firstAnswer) await updateEventResponse(db, EVENT_SOURCE, token, answer);
+  return answer;
 }
 
 /** Keeps trying to record an interaction the webhook answered without; gives up after ~2 minutes. */

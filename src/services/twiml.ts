@@ -152,7 +152,16 @@ export function shouldVerifyCaller(config: Pick<Config, 'VERIFY_CALLER'>, matchC
 
 /** The answer to an inbound SMS: nothing, or the configured auto-reply. */
 export function smsTwiml(config: Pick<Config, 'SMS_AUTO_REPLY'>): string {
-  const response = new MessagingResponse();
-  if (config.SMS_AUTO_REPLY) response.message(config.SMS_AUTO_REPLY);
-  return response.toString();
+  // Depends on config alone, so it is built once per auto-reply text rather than on every text.
+  const key = config.SMS_AUTO_REPLY ?? '';
+  let twiml = smsCache.get(key);
+  if (twiml === undefined) {
+    const response = new MessagingResponse();
+    if (key) response.message(key);
+    twiml = response.toString();
+    if (smsCache.size < 16) smsCache.set(key, twiml);
+  }
+  return twiml;
 }
+
+const smsCache = new Map<string, string>();
