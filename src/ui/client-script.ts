@@ -188,7 +188,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       }
       if (known === undefined && !initial) { card.classList.add('new'); announce(v); }
     }
-    rendered.push({ id: v.id, version: version, at: performance.timeOrigin + performance.now() });
+    // For tests and the pop-latency bench: when each version reached the screen (page clock).
+    rendered.push({ id: v.id, sid: v.twilioSid, version: version, t: performance.now() });
     if (rendered.length > 1000) rendered.splice(0, rendered.length - 1000);
   }
 
