@@ -149,6 +149,25 @@ describe('caller verification', () => {
     expect(await verification(id)).toBe('not_attempted');
   });
 
+  it('routes unverified when no sender is configured', async () => {
+    const bare = await createTestContext({ env: { VERIFY_CALLER: 'always', TWILIO_API_BASE_URL: fake.url } });
+    try {
+      await seedSharedNumber(bare.deps);
+      const params = voiceParams('+14155550123');
+      const first = await (await bare.app.request(twilioFormRequest('/twilio/voice', params))).text();
+      const id = /interaction=([\w-]+)/.exec(first)?.[1] ?? '';
+      const res = await bare.app.request(
+        twilioFormRequest(`/twilio/voice/verify/start?interaction=${id}`, params),
+      );
+      const twiml = await res.text();
+      expect(twiml).toContain('<Enqueue>support</Enqueue>');
+      expect(twiml).not.toContain('<Gather');
+      expect((await findInteraction(bare.deps.db, id))?.callerVerification).toBe('not_attempted');
+    } finally {
+      bare.close();
+    }
+  });
+
   it('will not let another call drive this interaction', async () => {
     const { id, params } = await callIn();
     const before = fake.messages.length;

@@ -1,5 +1,4 @@
 import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
-import type { Config } from '../config.js';
 import {
   countWrongAttempt,
   createVerification,
@@ -10,6 +9,7 @@ import { findInteraction, type InteractionRecord, updateInteraction } from '../d
 import type { AppDeps } from '../deps.js';
 import { maskPhone } from '../phone/normalize.js';
 import { type Background, errorMessage, publishInteraction } from './inbound.js';
+import { createTwilioRest } from './twilio-rest.js';
 import { routingTwiml, type TwimlConfig } from './twiml.js';
 
 /**
@@ -117,7 +117,7 @@ export function smsBody(code: string): string {
 
 // --- the flow ---
 
-type Deps = Pick<AppDeps, 'db' | 'config' | 'hub' | 'logger' | 'now' | 'twilio'>;
+type Deps = Pick<AppDeps, 'db' | 'config' | 'hub' | 'logger' | 'now' | 'twilio' | 'fetch'>;
 
 async function setOutcome(
   deps: Deps,
@@ -153,13 +153,14 @@ export async function startVerification(
     sayThenRouteTwiml(config, { interactionId: input.interactionId, message });
   const record = await findInteraction(deps.db, input.interactionId);
   // Only the call this interaction belongs to may drive it (the request is signed, this binds it to the call).
-  if (!record || record.channel !== 'voice' || (input.callSid && input.callSid !== record.twilioSid)) {
+  if (!record || record.channel !== 'voice') return route(PROMPTS.unavailable);
+  if (input.callSid && input.callSid !== record.twilioSid) {
     return route(PROMPTS.unavailable);
   }
-  if (!record.e164 || !deps.twilio) {
-    if (!deps.twilio) deps.logger.warn('caller verification skipped: no Twilio sender configured');
-    return route(PROMPTS.unavailable);
-  }
+  if (!record.e164) return route(PROMPTS.unavailable);
+  // Without a sender configured (TWILIO_FROM_NUMBER / TWILIO_MESSAGING_SERVICE_SID) the send fails below
+  // and the call is routed unverified.
+  const twilio = deps.twilio ?? createTwilioRest({ config, fetch: deps.fetch });
   const code = generateCode();
   const salt = toHex(crypto.getRandomValues(new Uint8Array(16)));
   const { row, created } = await createVerification(
@@ -179,7 +180,7 @@ export async function startVerification(
       : route(PROMPTS.unavailable);
   }
   try {
-    await withDeadline(deps.twilio.sendSms({ to: record.e164, body: smsBody(code) }), SEND_DEADLINE_MS);
+    await withDeadline(twilio.sendSms({ to: record.e164, body: smsBody(code) }), SEND_DEADLINE_MS);
   } catch (err) {
     deps.logger.warn('caller verification text not sent', {
       to: maskPhone(record.e164),
