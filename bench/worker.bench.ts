@@ -270,17 +270,17 @@ async function main() {
   console.log(
     `\nTwilio voice webhook, ${CONNECTIONS} connections, ${SECONDS} s each, signed per request, new CallSid each (normalize → lookup → record → publish → TwiML)\n`,
   );
-  console.table(
-    results.map((r) => ({
-      target: r.target,
-      'ready (ms)': r.readyMs,
-      'first request (ms)': r.firstRequestMs,
-      'p50 (ms)': r.p50Ms,
-      'p99 (ms)': r.p99Ms,
-      'req/s': r.reqPerSec,
-      'non-2xx': r.non2xx,
-      errors: r.errors,
-    })),
+  const rows = [
+    '| target | ready (ms) | first request (ms) | p50 (ms) | p99 (ms) | req/s | non-2xx | errors |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: |',
+    ...results.map(
+      (r) =>
+        `| ${r.target} | ${r.readyMs} | ${r.firstRequestMs} | ${r.p50Ms} | ${r.p99Ms} | ${r.reqPerSec} | ${r.non2xx} | ${r.errors} |`,
+    ),
+  ];
+  console.log(rows.join('\n'));
+  console.log(
+    '\nready: spawn until the server answers; first request: the first signed webhook after that (first database connection, first run of the hot path).',
   );
   mkdirSync(OUT, { recursive: true });
   writeFileSync(
