@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp } from './app.js';
 import { ConfigError } from './config.js';
+import type { MemoryHub } from './hub/memory.js';
 import { buildNodeDeps } from './node/deps.js';
 import { DEV_SECRETS_PATH, loadNodeConfig } from './node/env.js';
 
@@ -46,6 +47,9 @@ async function main() {
   });
 
   const shutdown = () => {
+    // Open agent sockets would hold server.close() until the forced exit: say goodbye (1001) first.
+    const hub = deps.hub as Partial<MemoryHub>;
+    hub.disconnectAll?.();
     server.close(() => {
       close();
       process.exit(0);

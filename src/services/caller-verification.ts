@@ -153,7 +153,7 @@ export async function startVerification(
     sayThenRouteTwiml(config, { interactionId: input.interactionId, message });
   const record = await findInteraction(deps.db, input.interactionId);
   // Only the call this interaction belongs to may drive it (the request is signed, this binds it to the call).
-  if (!record || record.channel !== 'voice') return route(PROMPTS.unavailable);
+  if (record?.channel !== 'voice') return route(PROMPTS.unavailable);
   if (input.callSid && input.callSid !== record.twilioSid) {
     return route(PROMPTS.unavailable);
   }
