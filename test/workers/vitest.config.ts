@@ -28,6 +28,8 @@ export default defineProject({
     root: fileURLToPath(new URL('../..', import.meta.url)),
     include: ['test/workers/**/*.test.ts'],
     globalSetup: ['test/workers/global-setup.ts'],
+    // After the node project, not beside it: two cores can't run workerd, Chromium and the Node suite at once.
+    sequence: { groupOrder: 1 },
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },
