@@ -13,6 +13,8 @@ import { applyLogEvent, HANDLED_LOG_TYPES, type LogEvent } from './lifecycle.js'
  */
 
 export const LOG_SOURCE = 'auth0-log';
+/** Events applied per transaction. */
+const EVENTS_PER_TRANSACTION = 100;
 
 const logEvent = z.object({
   log_id: z.string().min(1).max(200),
@@ -70,6 +72,7 @@ export async function ingestLogEvents(
     ignored: 0,
     invalid: 0,
   };
+  const events: LogEvent[] = [];
   for (const item of items) {
     const parsed = logEvent.safeParse(item);
     if (!parsed.success) {
@@ -86,22 +89,35 @@ export async function ingestLogEvents(
       summary.invalid++;
       continue;
     }
-    const event: LogEvent = {
+    events.push({
       logId,
       type: data.type,
       at,
       userId: data.user_id,
       details: data.details,
       description: data.description,
-    };
-    const outcome = await deps.db.transaction(async (tx) => {
-      if (!(await claimFeedEvent(tx, LOG_SOURCE, logId, deps.now()))) return 'duplicate';
-      return applyLogEvent(tx, event, { region: deps.region });
     });
-    if (outcome === 'duplicate') summary.duplicates++;
-    else if (outcome.startsWith('ignored')) summary.ignored++;
-    else summary.applied++;
-    deps.logger.info('auth0 log event', { logId, type: data.type, outcome });
+  }
+
+  // A chunk per transaction: one commit for many events, and an error rolls back its whole chunk (claims
+  // included) so Auth0's redelivery applies exactly what was not committed.
+  for (let i = 0; i < events.length; i += EVENTS_PER_TRANSACTION) {
+    const chunk = events.slice(i, i + EVENTS_PER_TRANSACTION);
+    const outcomes = await deps.db.transaction(async (tx) => {
+      const out: string[] = [];
+      for (const event of chunk) {
+        if (!(await claimFeedEvent(tx, LOG_SOURCE, event.logId, deps.now()))) out.push('duplicate');
+        else out.push(await applyLogEvent(tx, event, { region: deps.region }));
+      }
+      return out;
+    });
+    outcomes.forEach((outcome, j) => {
+      if (outcome === 'duplicate') summary.duplicates++;
+      else if (outcome.startsWith('ignored')) summary.ignored++;
+      else summary.applied++;
+      const event = chunk[j];
+      deps.logger.info('auth0 log event', { logId: event?.logId, type: event?.type, outcome });
+    });
   }
   return summary;
 }
