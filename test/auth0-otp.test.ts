@@ -218,7 +218,7 @@ describe('OTP delivery through Twilio', () => {
     // And once delivered, the same id is answered from the record without a second SMS.
     expect(await deliver(f, { purpose: 'authentication' }, id)).toEqual(retried);
     expect(f.twilio.messages).toHaveLength(1);
-    expect(await rows(f.ctx, 'select status, reason from otp_deliveries order by created_at')).toEqual([
+    expect(await rows(f.ctx, 'select status, reason from otp_deliveries order by rowid')).toEqual([
       { status: 'failed', reason: 'twilio_21610' },
       { status: 'failed', reason: 'twilio_20500' },
       { status: 'sent', reason: null },

@@ -250,7 +250,7 @@ export async function findLastSentOtp(w: Writer, userId: string, before: number,
         inArray(otpDeliveries.purpose, ['enrollment', 'authentication']),
       ),
     )
-    .orderBy(desc(otpDeliveries.createdAt))
+    .orderBy(desc(otpDeliveries.createdAt), desc(sql`rowid`))
     .limit(1);
   return rows[0];
 }
@@ -271,7 +271,7 @@ export async function listOtpDeliveries(
     .select()
     .from(otpDeliveries)
     .where(and(...where))
-    .orderBy(desc(otpDeliveries.createdAt))
+    .orderBy(desc(otpDeliveries.createdAt), desc(sql`rowid`))
     .limit(options.limit ?? 20);
   return rows.map(({ codeHash: _hash, ...row }) => row);
 }

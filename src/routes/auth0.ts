@@ -1,7 +1,10 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { findPolicyWarnings, listEnrollmentDecisions, listOtpDeliveries } from '../db/auth0-feed.js';
 import type { AppDeps, AppEnv } from '../deps.js';
 import { ApiError, badRequest, unauthorized } from '../errors.js';
+import { normalizePhone } from '../phone/normalize.js';
+import { audit } from '../services/audit.js';
 import { AUTH0_EVENT_TYPES, auth0Event, describeIssues } from '../services/auth0-events.js';
 import { handleAuth0Event } from '../services/auth0-feed.js';
 import { verifyWebhook, WEBHOOK_TOLERANCE_SECONDS } from '../services/auth0-webhook.js';
@@ -11,18 +14,24 @@ import {
   LogStreamFormatError,
   parseLogBody,
 } from '../services/log-stream.js';
+import { apiAuth, apiPrincipal } from './api-auth.js';
 
 /**
  * The Auth0 feed.
  *  POST /auth0/events      Action callbacks, Standard Webhooks signed with AUTH0_WEBHOOK_SECRET.
  *  POST /auth0/log-stream  Log Streams custom webhook, `Authorization` equal to AUTH0_LOG_STREAM_TOKEN.
  * Both check the caller on the raw body before parsing anything; nothing is written for a rejected request.
+ *  GET  /auth0/activity     What the feed knows about one number (for agents and admins, like /api): policy
+ *                           warnings, enrollment decisions, OTP deliveries and refusals. Audited as a lookup.
  */
 
 /** Action payloads are a user and a message: a few kB. */
 export const EVENTS_MAX_BODY = 64 * 1024;
 /** Auth0 batches a few hundred events at most; 1 MiB leaves room without letting anyone stream megabytes in. */
 export const LOG_STREAM_MAX_BODY = 1024 * 1024;
+
+/** Newest decisions and deliveries shown per number. */
+const ACTIVITY_LIMIT = 50;
 
 const tooLarge = (max: number) => () => {
   throw new ApiError(413, 'payload_too_large', `Body larger than ${max} bytes`);
@@ -100,6 +109,25 @@ export function auth0Routes(deps: AppDeps) {
       return c.json(summary);
     },
   );
+
+  app.get('/activity', apiAuth(deps), async (c) => {
+    const phone = c.req.query('phone');
+    if (!phone?.trim()) throw badRequest('phone is required', 'phone_required');
+    const region = c.req.query('region')?.toUpperCase() ?? deps.config.DEFAULT_REGION;
+    const normalized = normalizePhone(phone, { region });
+    if (!normalized.ok) throw badRequest(normalized.message, 'invalid_phone');
+    const { e164 } = normalized;
+    const [policyWarnings, decisions, deliveries] = await Promise.all([
+      findPolicyWarnings(deps.db, e164),
+      listEnrollmentDecisions(deps.db, e164, ACTIVITY_LIMIT),
+      listOtpDeliveries(deps.db, e164, { limit: ACTIVITY_LIMIT }),
+    ]);
+    const principal = apiPrincipal(c);
+    await audit(deps, c, { id: principal.id, name: principal.name }, 'lookup', e164, {
+      via: 'auth0-activity',
+    });
+    return c.json({ e164, policyWarning: policyWarnings.length > 0, policyWarnings, decisions, deliveries });
+  });
 
   return app;
 }
