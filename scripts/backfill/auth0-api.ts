@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { type Management, ManagementClient, ManagementError } from 'auth0';
+import { describeError } from './describe-error.js';
 import { type MfaResult, phonesFromMethods } from './mfa.js';
 import { type AdaptiveLimiter, readRateLimitHeaders, readRetryAfter } from './rate-limiter.js';
 
@@ -186,19 +187,4 @@ async function fetchPage(
       throw new Error(`authentication-methods for a user failed: ${describeError(error)}`);
     }
   }
-}
-
-export function describeError(error: unknown): string {
-  if (error instanceof ManagementError) {
-    const body = error.body as { message?: string; error?: string } | undefined;
-    const detail = body?.message ?? body?.error ?? error.message;
-    const hint =
-      error.statusCode === 403
-        ? ' (the application needs the read:users scope for exports and read:authentication_methods for --mfa)'
-        : error.statusCode === 401
-          ? ' (check AUTH0_CLIENT_ID / AUTH0_CLIENT_SECRET and that the application is authorized for the Management API)'
-          : '';
-    return `HTTP ${error.statusCode ?? '?'} ${detail}${hint}`;
-  }
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,8 +1,7 @@
 import type { PreparedUser } from '../../src/db/backfill.js';
-import type { LinkInput } from '../../src/db/index-writes.js';
+import type { AccountInput, LinkInput } from '../../src/db/index-writes.js';
 import type { PhoneSource } from '../../src/db/schema.js';
 import { type NormalizedPhone, normalizePhone } from '../../src/phone/normalize.js';
-import { addSample, type Counters } from './counters.js';
 import type { MfaResult } from './mfa.js';
 import type { ExportUser } from './record.js';
 
@@ -14,7 +13,21 @@ export interface PrepareContext {
   mfa: boolean;
 }
 
-const CACHE_LIMIT = 100_000;
+export interface Problems {
+  invalidNumbers: number;
+  invalidLines: { line: number; reason: string }[];
+}
+
+/** A user as the parse worker hands it over: account and export links ready, phone factors still to come. */
+export interface WireUser {
+  line: number;
+  account: AccountInput;
+  links: LinkInput[];
+  mayHavePhoneFactor: boolean;
+}
+
+const CACHE_LIMIT = 20_000;
+const SAMPLES = 50;
 const cache = new Map<string, NormalizedPhone>();
 
 /** Normalization is the costliest step per user; shared lines and repeated numbers are common. */
@@ -29,48 +42,48 @@ function normalizeCached(raw: string, region: string): NormalizedPhone {
   return hit;
 }
 
-/** Turns one export user (and its phone factors, when fetched) into the rows written for it. */
-export function prepareUser(
-  user: ExportUser,
-  mfa: MfaResult | undefined,
+function addLink(
+  links: LinkInput[],
+  problems: Problems,
   line: number,
-  ctx: PrepareContext,
-  counters: Counters,
-): PreparedUser {
+  region: string,
+  link: { raw: string; userId: string; source: PhoneSource; verified: boolean; at: number },
+): void {
+  const n = normalizeCached(link.raw, region);
+  if (!n.ok) {
+    problems.invalidNumbers += 1;
+    if (problems.invalidLines.length < SAMPLES)
+      problems.invalidLines.push({ line, reason: `${link.source} number: ${n.reason}` });
+    return;
+  }
+  links.push({
+    e164: n.e164,
+    userId: link.userId,
+    source: link.source,
+    verified: link.verified,
+    at: link.at,
+  });
+}
+
+/** What the export alone says about one user (runs in the parse worker). */
+export function prepareExportUser(
+  user: ExportUser,
+  line: number,
+  ctx: Pick<PrepareContext, 'region' | 'snapshotAt'>,
+  problems: Problems,
+): WireUser {
   const at = user.at ?? ctx.snapshotAt;
   const links: LinkInput[] = [];
-  const add = (raw: string, source: PhoneSource, verified: boolean, linkAt: number) => {
-    const n = normalizeCached(raw, ctx.region);
-    if (!n.ok) {
-      counters.invalidNumbers += 1;
-      addSample(counters.invalidLines, line, `${source} number: ${n.reason}`);
-      return;
-    }
-    links.push({ e164: n.e164, userId: user.userId, source, verified, at: linkAt });
-  };
-  for (const phone of user.phones) add(phone.raw, phone.source, phone.verified, at);
-
-  const authoritative: PreparedUser['authoritative'] = [
-    { source: 'passwordless', at: ctx.snapshotAt },
-    { source: 'profile', at: ctx.snapshotAt },
-  ];
-  if (ctx.mfa) {
-    if (!user.mayHavePhoneFactor) {
-      authoritative.push(
-        { source: 'mfa_sms', at: ctx.snapshotAt },
-        { source: 'mfa_voice', at: ctx.snapshotAt },
-      );
-    } else if (mfa) {
-      counters.mfaUsers += 1;
-      counters.masked += mfa.masked;
-      if (mfa.phones === undefined) counters.usersGone += 1;
-      for (const phone of mfa.phones ?? []) add(phone.raw, phone.source, phone.verified, mfa.at);
-      // A masked answer says nothing about which numbers are enrolled: nothing of the user's MFA is pruned.
-      if (mfa.masked === 0)
-        authoritative.push({ source: 'mfa_sms', at: mfa.at }, { source: 'mfa_voice', at: mfa.at });
-    }
-  }
+  for (const p of user.phones)
+    addLink(links, problems, line, ctx.region, {
+      raw: p.raw,
+      userId: user.userId,
+      source: p.source,
+      verified: p.verified,
+      at,
+    });
   return {
+    line,
     account: {
       userId: user.userId,
       connection: user.connection,
@@ -81,6 +94,52 @@ export function prepareUser(
       at,
     },
     links,
-    authoritative,
+    mayHavePhoneFactor: user.mayHavePhoneFactor,
   };
+}
+
+export interface MfaTally {
+  mfaUsers: number;
+  masked: number;
+  usersGone: number;
+}
+
+/** Adds the phone factors (when fetched) and the scope a prune may remove from. */
+export function completeUser(
+  wire: WireUser,
+  mfa: MfaResult | undefined,
+  ctx: PrepareContext,
+  problems: Problems,
+  tally: MfaTally,
+): PreparedUser {
+  const authoritative: PreparedUser['authoritative'] = [
+    { source: 'passwordless', at: ctx.snapshotAt },
+    { source: 'profile', at: ctx.snapshotAt },
+  ];
+  const links = wire.links;
+  if (ctx.mfa) {
+    if (!wire.mayHavePhoneFactor) {
+      authoritative.push(
+        { source: 'mfa_sms', at: ctx.snapshotAt },
+        { source: 'mfa_voice', at: ctx.snapshotAt },
+      );
+    } else if (mfa) {
+      tally.mfaUsers += 1;
+      tally.masked += mfa.masked;
+      if (mfa.phones === undefined) tally.usersGone += 1;
+      const userId = wire.account.userId;
+      for (const p of mfa.phones ?? [])
+        addLink(links, problems, wire.line, ctx.region, {
+          raw: p.raw,
+          userId,
+          source: p.source,
+          verified: p.verified,
+          at: mfa.at,
+        });
+      // A masked answer says nothing about which numbers are enrolled: nothing of the user's MFA is pruned.
+      if (mfa.masked === 0)
+        authoritative.push({ source: 'mfa_sms', at: mfa.at }, { source: 'mfa_voice', at: mfa.at });
+    }
+  }
+  return { account: wire.account, links, authoritative };
 }

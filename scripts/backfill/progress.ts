@@ -27,7 +27,7 @@ export function createProgress(options: {
       const pct = p.size > 0 ? Math.min(100, (100 * p.read) / p.size) : 0;
       const rate = c.users / Math.max(0.001, (now - started) / 1000);
       options.out.write(
-        `progress ${pct.toFixed(1)}% line ${c.lines} users ${c.users} (${Math.round(rate)}/s) links +${c.linksAdded} ~${c.linksUpdated} -${c.linksRemoved} api ${c.apiCalls} 429s ${c.throttled}\n`,
+        `progress ${pct.toFixed(1)}% line ${c.lines} users ${c.users} (${Math.round(rate)}/s) links +${c.linksAdded} ~${c.linksUpdated} -${c.linksRemoved} api ${c.apiCalls} 429s ${c.throttled} rss ${Math.round(process.memoryUsage.rss() / 1048576)} MB\n`,
       );
     },
     note: (message) => options.out.write(`${message}\n`),

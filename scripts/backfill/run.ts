@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createClient } from '@libsql/client';
+import type { ManagementClient } from 'auth0';
 import {
   type BackfillRun,
   createRun,
@@ -13,20 +14,15 @@ import {
 import { createDb, type Db } from '../../src/db/client.js';
 import { applyMigrations } from '../../src/db/migrate-node.js';
 import type { CliOptions } from './args.js';
-import {
-  createExportJob,
-  createManagement,
-  describeError,
-  downloadExport,
-  fetchUserPhones,
-  waitForExport,
-} from './auth0-api.js';
 import { type Counters, emptyCounters, restoreCounters } from './counters.js';
+import { describeError } from './describe-error.js';
 import { importExport } from './import.js';
 import { MASKED_NUMBERS_FIX } from './mfa.js';
 import { createProgress } from './progress.js';
 import { AdaptiveLimiter } from './rate-limiter.js';
 import { formatSummary } from './summary.js';
+
+type AuthApi = typeof import('./auth0-api.js');
 
 export interface RunIo {
   out: NodeJS.WritableStream;
@@ -51,11 +47,14 @@ export async function openIndex(
 ): Promise<{ db: Db; close: () => void }> {
   const url = options.databaseUrl ?? `file:${resolve(dataDir, 'callerpop.db')}`;
   if (url.startsWith('file:')) mkdirSync(dataDir, { recursive: true });
-  const client = createClient({ url, authToken: options.databaseAuthToken });
+  // One connection: the per-connection pragmas below then hold for every batch (the pool would open
+  // fresh connections with synchronous=FULL), and the import is sequential anyway.
+  const client = createClient({ url, authToken: options.databaseAuthToken, concurrency: 1 });
   if (url.startsWith('file:')) {
     await client.execute('pragma journal_mode = wal');
     await client.execute('pragma busy_timeout = 5000');
     await client.execute('pragma synchronous = normal');
+    await client.execute('pragma cache_size = -16384');
   }
   const db = createDb(client);
   await applyMigrations(db);
@@ -82,9 +81,12 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
     quiet: progressMode === 'none',
   });
   const runOptions = { mfa: options.mfa, prune: options.prune };
+  // The SDK is large: it is loaded only when Auth0 is actually called (an export job, or --mfa).
+  const needsApi = !options.file || options.mfa;
+  const api = needsApi ? await import('./auth0-api.js') : undefined;
   const management =
-    options.auth0.domain && options.auth0.clientId && options.auth0.clientSecret
-      ? createManagement({
+    api && options.auth0.domain && options.auth0.clientId && options.auth0.clientSecret
+      ? api.createManagement({
           domain: options.auth0.domain,
           clientId: options.auth0.clientId,
           clientSecret: options.auth0.clientSecret,
@@ -118,7 +120,7 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
       resumedAfterLine = previous.line;
       progress.note(`Resuming run ${previous.id} after line ${previous.line}.`);
     }
-    const resolved = input ?? (await exportInput(options, io, management, run, progress.note));
+    const resolved = input ?? (await exportInput(options, io, api, management, run, progress.note));
     source = resolved.jobId ? `${resolved.path} (export job ${resolved.jobId})` : resolved.path;
     const now = Date.now();
     run ??= options.dryRun
@@ -155,7 +157,9 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
       mfa: options.mfa,
       signal: io.signal,
       fetchPhones:
-        options.mfa && management ? (userId) => fetchUserPhones(management, limiter, userId) : undefined,
+        options.mfa && management
+          ? (userId) => (api as AuthApi).fetchUserPhones(management, limiter, userId)
+          : undefined,
       apiStats: () => ({ calls: limiter.stats.sent, throttled: limiter.stats.throttled }),
       onBatch: (c, _line, position) => {
         if (c.masked > 0 && !maskedNoted) {
@@ -210,30 +214,31 @@ async function fileInput(options: CliOptions): Promise<Input> {
 async function exportInput(
   options: CliOptions,
   io: RunIo,
-  management: ReturnType<typeof createManagement> | undefined,
+  api: AuthApi | undefined,
+  management: ManagementClient | undefined,
   previous: BackfillRun | undefined,
   note: (message: string) => void,
 ): Promise<Input> {
-  if (!management) throw new Error('Auth0 credentials are required to create an export job');
+  if (!api || !management) throw new Error('Auth0 credentials are required to create an export job');
   const workDir = resolve(options.workDir ?? join(io.dataDir, 'backfill'));
   mkdirSync(workDir, { recursive: true });
   let jobId = previous?.jobId ?? undefined;
   let snapshotAt = previous?.snapshotAt ?? Date.now();
   if (!jobId) {
-    const job = await createExportJob(management, options.connectionId);
+    const job = await api.createExportJob(management, options.connectionId);
     jobId = job.id;
     snapshotAt = job.createdAt;
     note(`Created users export job ${jobId}.`);
   }
   const path = join(workDir, `${jobId}.ndjson.gz`);
   if (!existsSync(path)) {
-    const location = await waitForExport(management, jobId, {
+    const location = await api.waitForExport(management, jobId, {
       pollMs: options.pollIntervalMs,
       signal: io.signal,
       onStatus: (status, percent) =>
         note(`Export job ${jobId}: ${status}${percent === undefined ? '' : ` (${percent}%)`}`),
     });
-    await downloadExport(location, path, io.fetch);
+    await api.downloadExport(location, path, io.fetch);
     note(`Downloaded the export to ${path}.`);
   }
   const sourceKey = `export:${options.auth0.domain}:${options.connectionId ?? 'all'}`;

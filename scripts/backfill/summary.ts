@@ -2,6 +2,8 @@ import type { Counters } from './counters.js';
 import { MASKED_NUMBERS_FIX } from './mfa.js';
 
 const n = (v: number) => v.toLocaleString('en-US');
+/** Problems listed by line in the summary; the run keeps a few more in its record. */
+const SHOWN = 10;
 
 export interface SummaryInput {
   status: 'completed' | 'interrupted' | 'failed';
@@ -49,7 +51,10 @@ export function formatSummary(s: SummaryInput): string {
 
 function samples(list: { line: number; reason: string }[], total: number): string {
   if (list.length === 0) return '';
-  const shown = list.map((m) => `    line ${m.line}: ${m.reason}`).join('\n');
-  const more = total > list.length ? `\n    … and ${n(total - list.length)} more` : '';
+  const shown = list
+    .slice(0, SHOWN)
+    .map((m) => `    line ${m.line}: ${m.reason}`)
+    .join('\n');
+  const more = total > SHOWN ? `\n    … and ${n(total - Math.min(SHOWN, list.length))} more` : '';
   return `\n${shown}${more}`;
 }

@@ -1,13 +1,6 @@
 import { and, desc, eq, inArray, isNull, lte, notInArray, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
-import {
-  type AccountInput,
-  type LinkInput,
-  removeLinks,
-  upsertAccounts,
-  upsertLinks,
-  WRITE_CHUNK,
-} from './index-writes.js';
+import type { AccountInput, LinkInput } from './index-writes.js';
 import { backfillRuns, backfillSeen, PHONE_SOURCES, type PhoneSource, phoneLinks } from './schema.js';
 
 /**
@@ -45,67 +38,135 @@ export interface BatchCommit {
   now: number;
 }
 
-class DryRunRollback extends Error {}
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type Value = string | number | null;
+type Tx = Awaited<ReturnType<Db['$client']['transaction']>>;
 
 const key = (e164: string, source: string) => `${e164}\u0000${source}`;
+const bool = (v: boolean | null | undefined): Value => (v === undefined || v === null ? null : v ? 1 : 0);
+
+/*
+ * The same upserts as upsertAccounts / upsertLinks in index-writes.ts (same conflict targets, same
+ * event-time rules; test/backfill-db.test.ts checks they leave identical rows), written as plain SQL
+ * over json_each: one small constant statement per batch, the rows bound as one JSON array.
+ * - drizzle's builder spent more CPU per row than SQLite itself (≈2.5 s per 200k users in its
+ *   per-parameter entity checks);
+ * - a 500-row `values (?,…),…` statement compiles to a large program that @libsql/client never finalizes
+ *   (it waits for GC, which does not see native memory): peak RSS passed 450 MB on 1M users.
+ */
+const col = (i: number) => `j.value ->> ${i}`;
+const UPSERT_ACCOUNTS = `insert into accounts (user_id, connection, email, name, blocked, last_login_at, primary_user_id, created_at, updated_at)
+   select ${[0, 1, 2, 3, 4, 5, 6, 7, 7].map(col).join(', ')} from json_each(?) j where true
+   on conflict (user_id) do update set
+     connection = coalesce(excluded.connection, accounts.connection),
+     email = coalesce(excluded.email, accounts.email),
+     name = coalesce(excluded.name, accounts.name),
+     blocked = coalesce(excluded.blocked, accounts.blocked),
+     last_login_at = max(coalesce(excluded.last_login_at, 0), coalesce(accounts.last_login_at, 0)),
+     primary_user_id = coalesce(excluded.primary_user_id, accounts.primary_user_id),
+     updated_at = excluded.updated_at
+   where excluded.updated_at >= accounts.updated_at`;
+
+const UPSERT_LINKS = `insert into phone_links (e164, user_id, source, verified, first_seen_at, last_seen_at, event_at)
+   select ${[0, 1, 2, 3, 4, 4, 4].map(col).join(', ')} from json_each(?) j where true
+   on conflict (e164, user_id, source) do update set
+     verified = case when excluded.event_at >= phone_links.event_at then excluded.verified else phone_links.verified end,
+     last_seen_at = max(phone_links.last_seen_at, excluded.last_seen_at),
+     first_seen_at = min(phone_links.first_seen_at, excluded.first_seen_at),
+     removed_at = case when phone_links.removed_at is not null and excluded.event_at > phone_links.removed_at then null else phone_links.removed_at end,
+     event_at = max(phone_links.event_at, excluded.event_at)`;
+
+const INSERT_SEEN = 'insert or ignore into backfill_seen (run_id, user_id) select ?, value from json_each(?)';
+
+/** removeLinks for one known link: only a live link whose newest event is not newer than the removal. */
+const REMOVE_LINK = `update phone_links set removed_at = ?, event_at = ?
+   where user_id = ? and e164 = ? and source = ? and removed_at is null and event_at <= ?`;
 
 /** Writes one batch and moves the checkpoint; with `dryRun` computes the same changes and rolls back. */
 export async function commitBatch(db: Db, batch: BatchCommit): Promise<BatchChanges> {
-  let changes: BatchChanges = { added: 0, updated: 0, removed: 0, stale: 0 };
-  // A dry run still needs the seen users for its end-of-run count; they are bookkeeping, not the index.
-  if (batch.dryRun && batch.trackSeen) await insertSeen(db, batch);
+  const tx = await db.$client.transaction('write');
   try {
-    await db.transaction(async (tx) => {
-      changes = await diffAndRemove(tx, batch);
-      await upsertAccounts(
-        tx,
-        batch.users.map((u) => u.account),
-      );
-      await upsertLinks(
-        tx,
-        batch.users.flatMap((u) => u.links),
-      );
-      if (batch.dryRun) throw new DryRunRollback();
-      if (batch.trackSeen) await insertSeen(tx, batch);
-      await tx
-        .update(backfillRuns)
-        .set({ line: batch.line, counters: batch.counters, updatedAt: batch.now })
-        .where(eq(backfillRuns.id, batch.runId));
+    const changes = await diffAndRemove(tx, batch);
+    const accountRows = batch.users.map(({ account: a }) => [
+      a.userId,
+      a.connection ?? null,
+      a.email ?? null,
+      a.name ?? null,
+      bool(a.blocked),
+      a.lastLoginAt ?? null,
+      a.primaryUserId ?? null,
+      a.at,
+    ]);
+    if (accountRows.length > 0)
+      await tx.execute({ sql: UPSERT_ACCOUNTS, args: [JSON.stringify(accountRows)] });
+    const linkRows = batch.users.flatMap((u) =>
+      u.links.map((l) => [l.e164, l.userId, l.source, bool(l.verified ?? false), l.at]),
+    );
+    if (linkRows.length > 0) await tx.execute({ sql: UPSERT_LINKS, args: [JSON.stringify(linkRows)] });
+    if (batch.trackSeen) await insertSeen(tx, batch);
+    if (batch.dryRun) {
+      await tx.rollback();
+      // The seen users are bookkeeping for the end-of-run count, not the index: a dry run keeps them.
+      if (batch.trackSeen) await insertSeen(db, batch);
+      return changes;
+    }
+    await tx.execute({
+      sql: 'update backfill_runs set line = ?, counters = ?, updated_at = ? where id = ?',
+      args: [batch.line, JSON.stringify(batch.counters), batch.now, batch.runId],
     });
-  } catch (error) {
-    if (!(error instanceof DryRunRollback)) throw error;
+    await tx.commit();
+    return changes;
+  } finally {
+    tx.close();
   }
-  return changes;
 }
 
 async function insertSeen(db: Db | Tx, batch: BatchCommit): Promise<void> {
-  for (let i = 0; i < batch.users.length; i += WRITE_CHUNK) {
-    const rows = batch.users
-      .slice(i, i + WRITE_CHUNK)
-      .map((u) => ({ runId: batch.runId, userId: u.account.userId }));
-    await db.insert(backfillSeen).values(rows).onConflictDoNothing();
+  const ids = JSON.stringify(batch.users.map((u) => u.account.userId));
+  const client = '$client' in db ? db.$client : db;
+  await client.execute({ sql: INSERT_SEEN, args: [batch.runId, ids] });
+}
+
+interface LinkState {
+  e164: string;
+  source: string;
+  verified: boolean;
+  eventAt: number;
+  removedAt: number | null;
+}
+
+async function existingLinks(tx: Tx, userIds: string[]): Promise<Map<string, Map<string, LinkState>>> {
+  const existing = new Map<string, Map<string, LinkState>>();
+  {
+    const result = await tx.execute({
+      sql: 'select user_id, e164, source, verified, event_at, removed_at from phone_links where user_id in (select value from json_each(?))',
+      args: [JSON.stringify(userIds)],
+    });
+    for (const r of result.rows) {
+      const userId = String(r.user_id);
+      const byKey = existing.get(userId) ?? new Map<string, LinkState>();
+      existing.set(userId, byKey);
+      const link: LinkState = {
+        e164: String(r.e164),
+        source: String(r.source),
+        verified: Number(r.verified) === 1,
+        eventAt: Number(r.event_at),
+        removedAt: r.removed_at === null ? null : Number(r.removed_at),
+      };
+      byKey.set(key(link.e164, link.source), link);
+    }
   }
+  return existing;
 }
 
 async function diffAndRemove(tx: Tx, batch: BatchCommit): Promise<BatchChanges> {
   const changes: BatchChanges = { added: 0, updated: 0, removed: 0, stale: 0 };
-  const userIds = batch.users.map((u) => u.account.userId);
-  const existing = new Map<string, Map<string, typeof phoneLinks.$inferSelect>>();
-  for (let i = 0; i < userIds.length; i += WRITE_CHUNK) {
-    const rows = await tx
-      .select()
-      .from(phoneLinks)
-      .where(inArray(phoneLinks.userId, userIds.slice(i, i + WRITE_CHUNK)));
-    for (const row of rows) {
-      const byKey = existing.get(row.userId) ?? new Map();
-      existing.set(row.userId, byKey);
-      byKey.set(key(row.e164, row.source), row);
-    }
-  }
+  const existing = await existingLinks(
+    tx,
+    batch.users.map((u) => u.account.userId),
+  );
   for (const user of batch.users) {
-    const current = existing.get(user.account.userId);
+    const userId = user.account.userId;
+    const current = existing.get(userId);
     const wanted = new Set<string>();
     for (const link of user.links) {
       const k = key(link.e164, link.source);
@@ -128,12 +189,11 @@ async function diffAndRemove(tx: Tx, batch: BatchCommit): Promise<BatchChanges> 
         changes.stale += 1;
         continue;
       }
-      changes.removed += await removeLinks(tx, {
-        userId: row.userId,
-        e164: row.e164,
-        source: row.source,
-        at: scope.at,
+      const result = await tx.execute({
+        sql: REMOVE_LINK,
+        args: [scope.at, scope.at, userId, row.e164, row.source, scope.at],
       });
+      changes.removed += result.rowsAffected;
     }
   }
   return changes;
