@@ -5,6 +5,7 @@ import { findInteraction } from '../src/db/interactions.js';
 import { nullHub, type PushMessage } from '../src/hub/types.js';
 import type { InteractionView } from '../src/services/interaction-view.js';
 import { createTestContext, TEST_ENV, type TestContext } from './support/context.js';
+import { eventually } from './support/eventually.js';
 import { sid, smsParams, twilioFormRequest, voiceParams } from './support/twilio-sign.js';
 
 const XML = '<?xml version="1.0" encoding="UTF-8"?>';
@@ -105,6 +106,26 @@ describe('POST /twilio/voice', () => {
     expect(await count('interactions')).toBe(1);
     expect(await count('processed_events')).toBe(1);
     expect(published).toHaveLength(1);
+  });
+
+  it('records concurrent calls once each, even a retry racing its original', async () => {
+    await setup({ ROUTE_TO: 'client:front-desk' });
+    const racing = voiceParams(FAMILY);
+    const headers = { 'i-twilio-idempotency-token': 'racing-token' };
+    const others = Array.from({ length: 20 }, (_, i) => voiceParams(`+1415555${(1000 + i).toString()}`));
+    const responses = await Promise.all([
+      post('/twilio/voice', racing, headers),
+      ...others.map((p) => post('/twilio/voice', p)),
+      post('/twilio/voice', racing, headers),
+    ]);
+    const bodies = await Promise.all(responses.map((r) => r.text()));
+    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(bodies.at(-1)).toBe(bodies[0]);
+    const id = (await findInteraction(ctx.deps.db, racing.CallSid as string))?.id;
+    expect(bodies[0]).toContain(`value="${id}"`);
+    expect(await count('interactions')).toBe(21);
+    expect(await count('processed_events')).toBe(1);
+    expect(published).toHaveLength(21);
   });
 
   it('records a withheld caller without matches, and still routes', async () => {
@@ -213,7 +234,8 @@ describe('POST /twilio/sms', () => {
     const params = smsParams(FAMILY, 'Where is my order?');
     const res = await post('/twilio/sms', params);
     expect(await res.text()).toBe(`${XML}<Response/>`);
-    const record = await findInteraction(ctx.deps.db, params.MessageSid as string);
+    // A text is answered at once and recorded right behind the answer.
+    const record = await eventually(() => findInteraction(ctx.deps.db, params.MessageSid as string));
     expect(record).toMatchObject({ channel: 'sms', status: 'received', e164: FAMILY });
     expect(record?.matches).toHaveLength(2);
     expect(published).toHaveLength(1);
@@ -228,6 +250,8 @@ describe('POST /twilio/sms', () => {
       `${XML}<Response><Message>Thanks! An agent will text you back &lt;soon&gt;.</Message></Response>`,
     );
     expect(await (await post('/twilio/sms', params, headers)).text()).toBe(first);
+    await eventually(async () => ((await count('processed_events')) === 1 ? true : undefined));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await count('interactions')).toBe(1);
     expect(published).toHaveLength(1);
   });

@@ -7,11 +7,11 @@ import {
   updateInteraction,
 } from '../db/interactions.js';
 import type { InteractionChannel } from '../db/schema.js';
-import { findLinksForWebhook, recordWebhookInteraction, updateEventResponse } from '../db/webhook-queries.js';
+import { updateEventResponse } from '../db/webhook-queries.js';
 import type { AppDeps } from '../deps.js';
 import { maskPhone, normalizePhone } from '../phone/normalize.js';
+import { recordInteractionBatched } from './interaction-recorder.js';
 import { toInteractionView } from './interaction-view.js';
-import { rankLinks } from './matching.js';
 import { shouldVerifyCaller, smsTwiml, voiceTwiml } from './twiml.js';
 
 /**
@@ -111,16 +111,9 @@ async function persist(
   background: Background,
 ): Promise<string> {
   const { db, config } = deps;
-  const match = normalized.ok
-    ? rankLinks(normalized.e164, await findLinksForWebhook(db, normalized.e164))
-    : undefined;
-  // The answer if this delivery is the first: stored with the idempotency token in the same commit.
-  const firstAnswer =
-    attempt.answered ?? renderTwiml(config, message.channel, id, match?.matches.length ?? 0);
   const token = message.idempotencyToken;
-  const { record, created, claimed } = await recordWebhookInteraction(
-    db,
-    {
+  const result = await recordInteractionBatched(db, {
+    record: {
       id,
       channel: message.channel,
       twilioSid: message.sid,
@@ -130,15 +123,15 @@ async function persist(
       toNumber: message.to,
       stirVerstat: message.stirVerstat,
       status: message.channel === 'voice' ? 'ringing' : 'received',
-      matches: match?.matches ?? [],
-      flags: {
-        ...(match?.sharedLine ? { sharedLine: true } : {}),
-        ...(attempt.late ? { lookupFailed: true } : {}),
-      },
+      callerVerification: 'not_attempted',
       createdAt: at,
+      updatedAt: at,
     },
-    token ? { source: EVENT_SOURCE, eventId: token, response: firstAnswer } : undefined,
-  );
+    lookupFailed: () => attempt.late,
+    token: token ? { source: EVENT_SOURCE, eventId: token } : undefined,
+    answer: (matchCount) => attempt.answered ?? renderTwiml(config, message.channel, id, matchCount),
+  });
+  const { record, created, claimed, firstAnswer } = result;
   if (created) publishInteraction(deps, record, background);
   // A retry (created false) gets the TwiML of the interaction already recorded: same id, same matches.
   const answer = created
@@ -185,7 +178,11 @@ async function recordLater(
   }
 }
 
-/** Answers an inbound call or SMS. Never throws for a database problem: that is logged and retried. */
+/**
+ * Answers an inbound call or SMS. Never throws for a database problem: that is logged and retried.
+ * SMS TwiML depends on config alone, so a text is answered at once and recorded right behind the answer;
+ * a call's TwiML carries the interaction id and may depend on the matches, so it waits up to the deadline.
+ */
 export async function handleInbound(
   deps: AppDeps,
   message: InboundMessage,
@@ -197,6 +194,31 @@ export async function handleInbound(
   const at = deps.now();
   const attempt: Attempt = { late: false };
   const run = () => persist(deps, message, normalized, id, at, attempt, background);
+  const context = () => ({
+    channel: message.channel,
+    sid: message.sid,
+    caller: maskPhone(normalized.ok ? normalized.e164 : message.from),
+  });
+
+  if (message.channel === 'sms') {
+    attempt.answered = smsTwiml(config);
+    const first = run();
+    background(
+      first.then(
+        () => undefined,
+        (err: unknown) => {
+          attempt.late = true;
+          logger.warn('index unavailable: text answered, recording retried', {
+            ...context(),
+            timedOut: false,
+            error: errorMessage(err),
+          });
+          return scheduleRetry(deps, Promise.reject(err), run, context());
+        },
+      ),
+    );
+    return attempt.answered;
+  }
 
   const first = run();
   let failure: { timedOut: boolean; error?: string };
@@ -210,19 +232,23 @@ export async function handleInbound(
 
   attempt.late = true;
   attempt.answered = renderTwiml(config, message.channel, id, 0);
-  const context = {
-    channel: message.channel,
-    sid: message.sid,
-    caller: maskPhone(normalized.ok ? normalized.e164 : message.from),
-  };
-  logger.warn('index unavailable: answered without matches', { ...context, ...failure });
-  if (pending >= MAX_PENDING) {
-    logger.error('interaction not recorded: too many pending during the outage', context);
-    first.catch(() => {});
-  } else {
-    background(recordLater(deps, first, run, context));
-  }
+  logger.warn('index unavailable: answered without matches', { ...context(), ...failure });
+  background(scheduleRetry(deps, first, run, context()));
   return attempt.answered;
+}
+
+function scheduleRetry(
+  deps: AppDeps,
+  first: Promise<unknown>,
+  retry: () => Promise<unknown>,
+  context: Record<string, unknown>,
+): Promise<void> {
+  if (pending >= MAX_PENDING) {
+    deps.logger.error('interaction not recorded: too many pending during the outage', context);
+    first.catch(() => {});
+    return Promise.resolve();
+  }
+  return recordLater(deps, first, retry, context);
 }
 
 /** Twilio's CallStatus values, in the order a call moves through them; the last five all end it. */

@@ -1,0 +1,147 @@
+import type { Db } from '../db/client.js';
+import type { InteractionRecord } from '../db/interactions.js';
+import {
+  type EventClaim,
+  findInteractionsBySids,
+  findLinksForNumbers,
+  insertWebhookInteractions,
+} from '../db/webhook-queries.js';
+import { rankLinks } from './matching.js';
+
+/**
+ * Group commit for webhooks: the ones that arrive together are matched with one lookup and recorded
+ * with one multi-row write (plus their idempotency tokens) in one transaction. Each caller still gets its
+ * own answer: the stored record, whether it created it, whether it claimed its token. Under load this
+ * turns N lookups and 2N commits into one of each; alone, a webhook waits one timer tick.
+ */
+
+export interface RecordRequest {
+  /** The interaction as this delivery would record it; matches and flags are filled in here. */
+  record: Omit<InteractionRecord, 'matches' | 'flags'>;
+  /** Asked after the lookup: did the webhook answer without waiting? The record says so (flags.lookupFailed). */
+  lookupFailed: () => boolean;
+  /** Twilio's idempotency token, claimed with the answer this delivery gives. */
+  token?: { source: string; eventId: string };
+  /** The TwiML this delivery answers if it is the first, given the matches found. */
+  answer: (matchCount: number) => string;
+}
+
+export interface RecordResult {
+  /** The stored interaction (for a retry: the one the first delivery recorded). */
+  record: InteractionRecord;
+  created: boolean;
+  /** The token was new (false also when no token was given). */
+  claimed: boolean;
+  /** What this delivery's answer was computed as, before knowing whether it was first. */
+  firstAnswer: string;
+}
+
+interface Pending {
+  request: RecordRequest;
+  resolve: (result: RecordResult) => void;
+  reject: (err: unknown) => void;
+}
+
+const MAX_BATCH = 200;
+
+class Recorder {
+  private queue: Pending[] = [];
+  private scheduled = false;
+
+  constructor(private readonly db: Db) {}
+
+  record(request: RecordRequest): Promise<RecordResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // One timer tick lets every webhook parsed in this turn of the event loop join the batch.
+        setTimeout(() => this.drain(), 0);
+      }
+    });
+  }
+
+  private drain() {
+    this.scheduled = false;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.flush(batch).catch((err: unknown) => {
+        for (const p of batch) p.reject(err);
+      });
+    }
+  }
+
+  private async flush(batch: Pending[]) {
+    const numbers = [
+      ...new Set(batch.flatMap((p) => (p.request.record.e164 ? [p.request.record.e164] : []))),
+    ];
+    const links = await findLinksForNumbers(this.db, numbers);
+
+    const built = batch.map((p) => {
+      const { record: base, lookupFailed } = p.request;
+      const match = base.e164 ? rankLinks(base.e164, links.get(base.e164) ?? []) : undefined;
+      const record: InteractionRecord = {
+        ...base,
+        matches: match?.matches ?? [],
+        flags: {
+          ...(match?.sharedLine ? { sharedLine: true } : {}),
+          ...(lookupFailed() ? { lookupFailed: true } : {}),
+        },
+      };
+      return { pending: p, record, firstAnswer: p.request.answer(record.matches.length) };
+    });
+
+    // Only the first of a SID or a token within the batch is written; the others see it as a retry.
+    const firstBySid = new Map<string, (typeof built)[number]>();
+    const claims: EventClaim[] = [];
+    const claimedIds = new Set<string>();
+    for (const item of built) {
+      if (!firstBySid.has(item.record.twilioSid)) firstBySid.set(item.record.twilioSid, item);
+      const token = item.pending.request.token;
+      if (token && !claimedIds.has(token.eventId)) {
+        claimedIds.add(token.eventId);
+        claims.push({ ...token, response: item.firstAnswer, at: item.record.createdAt });
+      }
+    }
+    const { created, claimed } = await insertWebhookInteractions(
+      this.db,
+      [...firstBySid.values()].map((i) => i.record),
+      claims,
+    );
+
+    const missing = [...firstBySid.keys()].filter((sid) => !created.has(sid));
+    const existing = await findInteractionsBySids(this.db, missing);
+    const claimOwners = new Set<string>();
+    for (const item of built) {
+      const sid = item.record.twilioSid;
+      const first = firstBySid.get(sid) === item;
+      const isCreator = first && created.has(sid);
+      const stored = created.has(sid) ? firstBySid.get(sid)?.record : existing.get(sid);
+      const token = item.pending.request.token;
+      const ownsClaim = token !== undefined && claimed.has(token.eventId) && !claimOwners.has(token.eventId);
+      if (ownsClaim && token) claimOwners.add(token.eventId);
+      if (!stored) {
+        item.pending.reject(new Error('interaction vanished between insert and read'));
+        continue;
+      }
+      item.pending.resolve({
+        record: stored,
+        created: isCreator,
+        claimed: ownsClaim,
+        firstAnswer: item.firstAnswer,
+      });
+    }
+  }
+}
+
+const recorders = new WeakMap<Db, Recorder>();
+
+/** Queues one webhook's interaction for the next group commit on this database. */
+export function recordInteractionBatched(db: Db, request: RecordRequest): Promise<RecordResult> {
+  let recorder = recorders.get(db);
+  if (!recorder) {
+    recorder = new Recorder(db);
+    recorders.set(db, recorder);
+  }
+  return recorder.record(request);
+}
