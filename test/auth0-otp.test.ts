@@ -114,6 +114,18 @@ describe('OTP delivery through Twilio', () => {
     );
   });
 
+  it("keeps the call TwiML within Twilio's 4,000 characters whatever Auth0 sends", () => {
+    const twiml = buildOtpVoiceTwiml({
+      code: '1'.repeat(20),
+      locale: 'ja-JP',
+      fallbackText: 'あ'.repeat(4000),
+    });
+    expect(twiml.length).toBeLessThan(4000);
+    expect(buildOtpVoiceTwiml({ code: '1', locale: 'ja', fallbackText: '  ' })).toContain(
+      '<Say language="en-US">Your verification code is</Say>',
+    );
+  });
+
   it('limits deliveries per number and per user within an hour, and lets them through after it', async () => {
     f = await createAuth0Fixture({ env: { OTP_RATE_LIMIT_PER_HOUR: '3' } });
     for (let i = 0; i < 3; i++)

@@ -58,15 +58,18 @@ export interface OtpVoiceInput {
 }
 
 const REPETITIONS = 2;
+/** Twilio refuses inline TwiML over 4,000 characters; Auth0's text only introduces the digits. */
+const MAX_FALLBACK_CHARS = 500;
 
 export function buildOtpVoiceTwiml(input: OtpVoiceInput): string {
   const language = sayLanguageFor(input.locale);
   const base = language.split('-')[0] ?? 'en';
   const phrases = PHRASES[base === 'cmn' ? 'zh' : base];
-  const intro = phrases?.intro ?? input.fallbackText ?? (PHRASES.en as { intro: string }).intro;
+  const fallback = input.fallbackText?.trim().slice(0, MAX_FALLBACK_CHARS) || undefined;
+  const intro = phrases?.intro ?? fallback ?? (PHRASES.en as { intro: string }).intro;
   const repeat = phrases?.repeat;
-  // A known phrase is said in the locale's voice; English fallback text in an English one.
-  const introLanguage: SayLanguage = phrases || input.fallbackText ? language : 'en-US';
+  // A known phrase or Auth0's text is said in the locale's voice; the English default in an English one.
+  const introLanguage: SayLanguage = phrases || fallback ? language : 'en-US';
 
   const response = new VoiceResponse();
   response.say({ language: introLanguage }, intro);
