@@ -13,18 +13,12 @@ import { DEV_SECRETS_PATH } from '../src/node/env.js';
 import { startDevLibsql } from './libsql-dev-server.js';
 import { startWranglerDev } from './wrangler-dev.js';
 
-/** Kept in step with wrangler.toml's `secrets.required`; wrangler reads these from the environment. */
-const REQUIRED = [
-  'PUBLIC_BASE_URL',
-  'DATABASE_URL',
-  'DATABASE_AUTH_TOKEN',
-  'TWILIO_ACCOUNT_SID',
-  'TWILIO_AUTH_TOKEN',
-  'AUTH0_WEBHOOK_SECRET',
-  'AUTH0_LOG_STREAM_TOKEN',
-  'ADMIN_TOKEN',
-  'SESSION_SECRET',
-] as const;
+/** wrangler.toml's `[secrets] required`: wrangler dev reads these from the environment. */
+function requiredSecrets(): string[] {
+  const toml = readFileSync('wrangler.toml', 'utf8');
+  const list = /\[secrets\][^[]*?required\s*=\s*\[([^\]]*)\]/.exec(toml)?.[1] ?? '';
+  return [...list.matchAll(/"([A-Z0-9_]+)"/g)].map((m) => m[1] as string);
+}
 
 async function main() {
   const port = Number(process.env.PORT ?? 8787);
@@ -36,7 +30,7 @@ async function main() {
   const secrets: Record<string, string> = {};
   const vars: Record<string, string> = {};
   const fallback = loadDevSecrets(DEV_SECRETS_PATH).secrets as unknown as Record<string, string>;
-  for (const name of REQUIRED) {
+  for (const name of requiredSecrets()) {
     const value = configured(name) || fallback[name];
     if (value !== undefined) secrets[name] = value;
   }
