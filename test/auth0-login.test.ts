@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { upsertLinks } from '../src/db/index-writes.js';
+import { removeLinks, upsertLinks } from '../src/db/index-writes.js';
 import { ALICE, type Auth0Fixture, createAuth0Fixture, deliverEvent, rows } from './support/auth0-context.js';
 import { postAuth0Event } from './support/auth0-sign.js';
 
@@ -136,6 +136,29 @@ describe('account and phone lifecycle from the Actions', () => {
     // An enrollment newer than that login brings it back.
     await postAuth0Event(f.ctx.app, deliverEvent({ purpose: 'enrollment', at: Date.now() + 1000 }));
     expect((await links(f))[0]).toMatchObject({ removed: 0 });
+  });
+
+  it('orders the proof by when the MFA happened: a later unenrollment wins', async () => {
+    f = await createAuth0Fixture();
+    const t0 = Date.now() - 60_000;
+    await upsertLinks(f.ctx.deps.db, [{ e164: NUMBER, userId: 'auth0|alice', source: 'mfa_sms', at: t0 }]);
+    await removeLinks(f.ctx.deps.db, {
+      userId: 'auth0|alice',
+      e164: NUMBER,
+      source: 'mfa_sms',
+      at: t0 + 20_000,
+    });
+    // A later session still lists the MFA done before the unenrollment (Auth0 naming the number).
+    await post(
+      f,
+      login(ALICE, {
+        enrolled_factors: [{ type: 'phone', options: { phone_number: NUMBER } }],
+        methods: [{ name: 'mfa', type: 'phone', timestamp: new Date(t0 + 10_000).toISOString() }],
+      }),
+    );
+    expect(await links(f)).toEqual([
+      { e164: NUMBER, user_id: 'auth0|alice', source: 'mfa_sms', verified: 0, removed: 1 },
+    ]);
   });
 
   it('leaves links alone when the Action could not tell which factors are enrolled', async () => {

@@ -142,13 +142,14 @@ export async function applyUserLogin(w: Writer, event: UserLoginEvent, at: numbe
   const phoneMfa = (mfa.methods ?? []).find(
     (m) => m.name === 'mfa' && m.type && PHONE_FACTOR_TYPES.has(m.type),
   );
-  if (phoneMfa) {
+  if (phoneMfa && phoneEnrolled !== false) {
+    // Ordered by when the MFA happened: an unenrollment or re-enrollment after it wins.
     const when = parseTime(phoneMfa.timestamp) ?? at;
     const proven = await provenNumbers(w, userId, named, when);
     if (proven.length > 0) {
       await upsertLinks(
         w,
-        proven.map((p): LinkInput => ({ e164: p.e164, userId, source: p.source, verified: true, at })),
+        proven.map((p): LinkInput => ({ e164: p.e164, userId, source: p.source, verified: true, at: when })),
       );
       applied.push('mfa_verified');
     }
