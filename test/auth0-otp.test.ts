@@ -237,6 +237,23 @@ describe('OTP delivery through Twilio', () => {
     ]);
   });
 
+  it('sends one SMS when the same webhook-id arrives twice at once', async () => {
+    f = await createAuth0Fixture();
+    const event = deliverEvent({ at: f.clock.now, purpose: 'authentication' });
+    const send = () =>
+      postAuth0Event(f.ctx.app, event, { id: 'msg_concurrent', timestamp: new Date(f.clock.now) });
+    const responses = await Promise.all([send(), send(), send()]);
+    const statuses = responses.map((r) => r.status).sort();
+    // The first is delivered; the others get its answer, or 409 while it is still in flight.
+    expect(statuses.every((s) => s === 200 || s === 409)).toBe(true);
+    expect(statuses).toContain(200);
+    for (const res of responses.filter((r) => r.status === 200)) {
+      expect(await res.json()).toMatchObject({ delivered: true });
+    }
+    expect(f.twilio.messages).toHaveLength(1);
+    expect(await rows(f.ctx, 'select count(*) as n from otp_deliveries')).toEqual([{ n: 1 }]);
+  });
+
   it('uses the Messaging Service when configured', async () => {
     f = await createAuth0Fixture({ env: { TWILIO_MESSAGING_SERVICE_SID: `MG${'b'.repeat(32)}` } });
     expect((await deliver(f)).delivered).toBe(true);
