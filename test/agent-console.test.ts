@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { queryAudit } from '../src/db/audit.js';
+import { signHandoff } from '../src/services/agent-session.js';
 import { type AgentServer, seedSharedNumber, startAgentServer } from './support/agent-server.js';
 import { voiceParams } from './support/twilio-sign.js';
 
@@ -93,6 +94,30 @@ describe('agent sign-in', () => {
       body: '_csrf=wrong',
     });
     expect(noToken.status).toBe(403);
+  });
+});
+
+describe('session handoff to a framed page', () => {
+  it('opens a session once per handoff token', async () => {
+    const token = await signHandoff(
+      s.config,
+      { sub: 'oidc:alice', name: 'Alice', email: null, method: 'oidc', admin: false },
+      Date.now(),
+    );
+    const post = () =>
+      fetch(`${s.url}/agent/login/handoff`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { origin: s.url, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token, returnTo: '/agent/pop/x' }).toString(),
+      });
+    const first = await post();
+    expect(first.status).toBe(303);
+    expect(first.headers.get('location')).toBe('/agent/pop/x');
+    expect(first.headers.get('set-cookie')).toContain('callerpop_agent=');
+    const replay = await post();
+    expect(replay.status).toBe(400);
+    expect(replay.headers.get('set-cookie')).toBeNull();
   });
 });
 

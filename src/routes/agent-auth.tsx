@@ -1,19 +1,23 @@
 import { Hono } from 'hono';
 import { agentAuthMode } from '../config.js';
+import { claimEvent } from '../db/interactions.js';
 import type { AppDeps, AppEnv } from '../deps.js';
 import {
   csrfMatches,
   endSession,
+  isFramedNavigation,
   readSession,
   safeEqual,
   safeReturnTo,
   saveTransaction,
+  signHandoff,
   startSession,
   takeTransaction,
+  verifyHandoff,
 } from '../services/agent-session.js';
 import { audit } from '../services/audit.js';
 import { finishAuthorization, oidcSettings, startAuthorization } from '../services/oidc.js';
-import { LoginPage, MessagePage } from '../ui/pages.js';
+import { HandoffPage, LoginPage, MessagePage } from '../ui/pages.js';
 import { agentCsrf } from './agent-guard.js';
 
 const ANONYMOUS = { id: 'anonymous', name: null };
@@ -38,7 +42,7 @@ export function agentAuthRoutes(deps: AppDeps) {
 
   app.get('/login', async (c) => {
     const returnTo = safeReturnTo(c.req.query('returnTo'));
-    const framed = c.req.header('sec-fetch-dest') === 'iframe';
+    const framed = isFramedNavigation(c);
     if (mode === 'token') {
       const token = c.req.query('token');
       if (token === undefined) {
@@ -57,7 +61,7 @@ export function agentAuthRoutes(deps: AppDeps) {
           401,
         );
       }
-      await startSession(c, config, tokenSession, deps.now());
+      await startSession(c, config, tokenSession, deps.now(), { partitioned: framed });
       await audit(deps, c, { id: tokenSession.sub, name: tokenSession.name }, 'sign_in', null, {
         method: 'token',
       });
@@ -72,7 +76,13 @@ export function agentAuthRoutes(deps: AppDeps) {
     await saveTransaction(
       c,
       config,
-      { state: start.state, nonce: start.nonce, verifier: start.verifier, returnTo },
+      {
+        state: start.state,
+        nonce: start.nonce,
+        verifier: start.verifier,
+        returnTo,
+        handoff: c.req.query('handoff') === '1',
+      },
       deps.now(),
     );
     return c.redirect(start.url, 302);
@@ -90,7 +100,7 @@ export function agentAuthRoutes(deps: AppDeps) {
         401,
       );
     }
-    await startSession(c, config, tokenSession, deps.now());
+    await startSession(c, config, tokenSession, deps.now(), { partitioned: isFramedNavigation(c) });
     await audit(deps, c, { id: tokenSession.sub, name: tokenSession.name }, 'sign_in', null, {
       method: 'token',
     });
@@ -125,7 +135,33 @@ export function agentAuthRoutes(deps: AppDeps) {
     }
     const session = await startSession(c, config, result.session, deps.now());
     await audit(deps, c, { id: session.sub, name: session.name }, 'sign_in', null, { method: 'oidc' });
+    if (tx.handoff) {
+      const token = await signHandoff(config, result.session, deps.now());
+      return c.html(<HandoffPage token={token} returnTo={tx.returnTo} />);
+    }
     return c.redirect(tx.returnTo, 303);
+  });
+
+  app.post('/login/handoff', async (c) => {
+    const form = await c.req.parseBody();
+    const returnTo = safeReturnTo(typeof form.returnTo === 'string' ? form.returnTo : undefined);
+    const handoff = typeof form.token === 'string' ? await verifyHandoff(config, form.token) : null;
+    // Single use: a token seen once (replayed, or leaked from the window) opens nothing.
+    if (!handoff || !(await claimEvent(deps.db, 'agent-handoff', handoff.jti, deps.now()))) {
+      await audit(deps, c, ANONYMOUS, 'sign_in_refused', null, { via: 'handoff', reason: 'invalid_handoff' });
+      return c.html(
+        <MessagePage title="Not signed in" message="That sign-in has expired. Please sign in again." />,
+        400,
+      );
+    }
+    const session = await startSession(c, config, handoff.session, deps.now(), {
+      partitioned: isFramedNavigation(c),
+    });
+    await audit(deps, c, { id: session.sub, name: session.name }, 'sign_in', null, {
+      method: session.method,
+      via: 'handoff',
+    });
+    return c.redirect(returnTo, 303);
   });
 
   app.post('/logout', async (c) => {

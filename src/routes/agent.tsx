@@ -10,6 +10,7 @@ import { agentIdentity } from '../services/agent-session.js';
 import { audit } from '../services/audit.js';
 import { toInteractionView } from '../services/interaction-view.js';
 import { CLIENT_SCRIPT } from '../ui/client-script.js';
+import { FRAME_SCRIPT } from '../ui/frame-script.js';
 import { type ClientState, ConsolePage, PopPage } from '../ui/pages.js';
 import { STYLES } from '../ui/styles.js';
 import { agentAuthRoutes } from './agent-auth.js';
@@ -50,6 +51,9 @@ export function agentRoutes(deps: AppDeps) {
 
   app.get('/assets/console.js', (c) =>
     c.body(CLIENT_SCRIPT, 200, { ...assetHeaders, 'Content-Type': 'text/javascript; charset=utf-8' }),
+  );
+  app.get('/assets/frame.js', (c) =>
+    c.body(FRAME_SCRIPT, 200, { ...assetHeaders, 'Content-Type': 'text/javascript; charset=utf-8' }),
   );
   app.get('/assets/console.css', (c) =>
     c.body(STYLES, 200, { ...assetHeaders, 'Content-Type': 'text/css; charset=utf-8' }),

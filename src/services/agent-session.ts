@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { deleteCookie, generateCookie, getCookie, setCookie } from 'hono/cookie';
 import { sign, verify } from 'hono/jwt';
 import type { CookieOptions } from 'hono/utils/cookie';
 import { z } from 'zod';
@@ -35,11 +35,26 @@ export function agentIdentity(session: AgentSession): AgentIdentity {
   return { id: session.sub, name: session.name };
 }
 
-/** Inside a third-party iframe (Flex, Salesforce) only SameSite=None cookies are sent; None needs Secure. */
-export function cookieOptions(config: Config, path = '/'): CookieOptions {
+/** Whether agent pages may live in third-party iframes: framing configured and served over https. */
+export function framingEnabled(config: Config): boolean {
+  return config.AGENT_FRAME_ANCESTORS.length > 0 && config.PUBLIC_BASE_URL.startsWith('https://');
+}
+
+/**
+ * Inside a third-party iframe (Flex, Salesforce) only SameSite=None cookies are sent; None needs Secure.
+ * `partitioned`: the sign-in happened inside such an iframe, so the cookie is kept for that embedding
+ * (CHIPS) and works even where the browser blocks third-party cookies.
+ */
+export function cookieOptions(config: Config, path = '/', partitioned = false): CookieOptions {
   const secure = config.PUBLIC_BASE_URL.startsWith('https://');
-  const framed = config.AGENT_FRAME_ANCESTORS.length > 0 && secure;
-  return { path, httpOnly: true, secure, sameSite: framed ? 'None' : 'Lax' };
+  const framed = framingEnabled(config);
+  return {
+    path,
+    httpOnly: true,
+    secure,
+    sameSite: framed ? 'None' : 'Lax',
+    ...(framed && partitioned ? { partitioned: true } : {}),
+  };
 }
 
 export function randomToken(bytes = 24): string {
@@ -50,17 +65,41 @@ export function randomToken(bytes = 24): string {
     .replace(/=+$/, '');
 }
 
-export async function startSession(c: Context, config: Config, input: NewSession, nowMs: number) {
+export async function startSession(
+  c: Context,
+  config: Config,
+  input: NewSession,
+  nowMs: number,
+  options: { partitioned?: boolean } = {},
+) {
   const iat = Math.floor(nowMs / 1000);
   const exp = iat + config.AGENT_SESSION_HOURS * 3600;
   const session: AgentSession = { purpose: 'agent-session', ...input, csrf: randomToken(), iat, exp };
   const jwt = await sign(session, config.SESSION_SECRET, 'HS256');
-  setCookie(c, SESSION_COOKIE, jwt, { ...cookieOptions(config), maxAge: exp - iat });
+  setCookie(c, SESSION_COOKIE, jwt, {
+    ...cookieOptions(config, '/', options.partitioned),
+    maxAge: exp - iat,
+  });
   return session;
 }
 
+/** Clears the session wherever it was kept: the site's own cookie jar and, when framed, the partition. */
 export function endSession(c: Context, config: Config) {
   deleteCookie(c, SESSION_COOKIE, cookieOptions(config));
+  if (framingEnabled(config)) {
+    c.header(
+      'Set-Cookie',
+      generateCookie(SESSION_COOKIE, '', { ...cookieOptions(config, '/', true), maxAge: 0 }),
+      {
+        append: true,
+      },
+    );
+  }
+}
+
+/** The request is a navigation inside an iframe (Fetch Metadata). */
+export function isFramedNavigation(c: Context): boolean {
+  return c.req.header('sec-fetch-dest') === 'iframe';
 }
 
 /** The signed-in agent, or null for a missing, forged, expired or malformed cookie. */
@@ -98,6 +137,8 @@ const transactionSchema = z.object({
   nonce: z.string().min(16),
   verifier: z.string().min(43),
   returnTo: z.string().startsWith('/agent'),
+  /** Started from a framed page: the callback hands the session back to that frame (see handoff below). */
+  handoff: z.boolean().optional(),
   exp: z.number(),
 });
 export type OidcTransaction = z.infer<typeof transactionSchema>;
@@ -133,10 +174,53 @@ export async function takeTransaction(c: Context, config: Config): Promise<OidcT
   }
 }
 
+// --- handing a session to a framed page ---
+// A console framed by another site (Flex) may not see the cookie a top-level sign-in set, because the
+// browser partitions or blocks third-party cookies. The sign-in window, which is our own origin, passes a
+// one-minute, single-use token to the frame that opened it (postMessage to our own origin only); the frame
+// posts it back and gets its own partitioned session.
+
+const handoffSchema = z.object({
+  purpose: z.literal('agent-handoff'),
+  jti: z.string().min(16),
+  session: z.object({
+    sub: z.string(),
+    name: z.string(),
+    email: z.string().nullable(),
+    method: z.enum(['token', 'oidc']),
+    admin: z.boolean(),
+  }),
+  exp: z.number(),
+});
+
+const HANDOFF_SECONDS = 60;
+
+export async function signHandoff(config: Config, session: NewSession, nowMs: number) {
+  const exp = Math.floor(nowMs / 1000) + HANDOFF_SECONDS;
+  const { sub, name, email, method, admin } = session;
+  const payload = {
+    purpose: 'agent-handoff',
+    jti: randomToken(),
+    session: { sub, name, email, method, admin },
+    exp,
+  };
+  return sign(payload, config.SESSION_SECRET, 'HS256');
+}
+
+/** The session a handoff token carries and its id (for single use), or null. */
+export async function verifyHandoff(config: Config, token: string) {
+  if (token.length > 4096) return null;
+  try {
+    const parsed = handoffSchema.safeParse(await verify(token, config.SESSION_SECRET, 'HS256'));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Only paths inside the console may be returned to after sign-in (no open redirect). */
 export function safeReturnTo(value: string | undefined | null): string {
-  if (!value || !value.startsWith('/agent') || value.startsWith('//') || value.includes('\\'))
-    return '/agent';
+  if (!value?.startsWith('/agent') || value.startsWith('//') || value.includes('\\')) return '/agent';
   if (value.startsWith('/agent/login') || value.startsWith('/agent/callback')) return '/agent';
   return value.length > 500 ? '/agent' : value;
 }

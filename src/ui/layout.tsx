@@ -1,7 +1,13 @@
 import type { Child } from 'hono/jsx';
 
 /** The HTML shell every agent page shares: one stylesheet, one script, nothing from elsewhere. */
-export function Layout(props: { title: string; bodyClass?: string; children: Child; script?: boolean }) {
+export function Layout(props: {
+  title: string;
+  bodyClass?: string;
+  children: Child;
+  /** The console script, or the small sign-in handoff script for framed pages. */
+  script?: 'console' | 'frame';
+}) {
   return (
     <html lang="en">
       <head>
@@ -13,7 +19,7 @@ export function Layout(props: { title: string; bodyClass?: string; children: Chi
       </head>
       <body class={props.bodyClass}>
         {props.children}
-        {props.script ? <script src="/agent/assets/console.js" defer /> : null}
+        {props.script ? <script src={`/agent/assets/${props.script}.js`} defer /> : null}
       </body>
     </html>
   );

@@ -19,7 +19,7 @@ export interface ClientState {
 /** `/agent`: the live feed of calls and texts, and the manual lookup. */
 export function ConsolePage(props: { agent: PageAgent; state: ClientState; defaultRegion: string }) {
   return (
-    <Layout title="callerpop · agent console" script>
+    <Layout title="callerpop · agent console" script="console">
       <TopBar agentName={props.agent.name} csrf={props.agent.csrf} />
       <main id="main">
         <div class="layout">
@@ -87,7 +87,7 @@ export function ConsolePage(props: { agent: PageAgent; state: ClientState; defau
 /** `/agent/pop/:id`: one interaction, live, compact enough for a 400 px iframe. */
 export function PopPage(props: { agent: PageAgent; state: ClientState; found: boolean }) {
   return (
-    <Layout title="callerpop · screen pop" bodyClass="pop" script>
+    <Layout title="callerpop · screen pop" bodyClass="pop" script="console">
       <TopBar agentName={props.agent.name} csrf={props.agent.csrf} />
       <main id="main">
         <div id="feed" aria-live="polite">
@@ -114,8 +114,8 @@ export function LoginPage(props: {
 }) {
   const startUrl = `/agent/login?start=1&returnTo=${encodeURIComponent(props.returnTo)}`;
   return (
-    <Layout title="callerpop · sign in">
-      <main id="main" class="center">
+    <Layout title="callerpop · sign in" script={props.framed ? 'frame' : undefined}>
+      <main id="main" class="center" data-return-to={props.returnTo}>
         <h1>Sign in to callerpop</h1>
         {props.error ? (
           <p class="notice bad" role="alert">
@@ -132,12 +132,19 @@ export function LoginPage(props: {
             <p>Agents sign in with the company account.</p>
             {props.framed ? (
               <>
-                <p class="hint">Sign-in opens in a new window; come back here and reload once you are in.</p>
+                <p class="hint">
+                  Sign-in opens in a new window, which closes itself and signs this panel in.
+                </p>
                 <p>
-                  <a class="btn" href={startUrl} target="_blank" rel="noopener opener">
+                  <a
+                    id="popup-sign-in"
+                    class="btn"
+                    href={`${startUrl}&handoff=1`}
+                    target="_blank"
+                    rel="noopener"
+                  >
                     Sign in (new window)
-                  </a>{' '}
-                  <a href={props.returnTo}>Reload</a>
+                  </a>
                 </p>
               </>
             ) : (
@@ -192,6 +199,23 @@ export function MessagePage(props: {
             </a>
           </p>
         ) : null}
+      </main>
+    </Layout>
+  );
+}
+
+/** Shown in the sign-in window after a sign-in started from a framed page: hands the session over. */
+export function HandoffPage(props: { token: string; returnTo: string }) {
+  return (
+    <Layout title="callerpop · signed in" script="frame">
+      <main id="main" class="center">
+        <h1>Signed in</h1>
+        <p id="handoff" data-token={props.token}>
+          You can close this window. If the call panel still asks you to sign in, reload it.
+        </p>
+        <p>
+          <a href={props.returnTo}>Open the console here instead</a>
+        </p>
       </main>
     </Layout>
   );

@@ -1,3 +1,4 @@
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, upgradeWebSocket } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
@@ -28,6 +29,8 @@ export async function startAgentServer(
     /** Settings, or a function of the server's URL (for services that must know it, like an IdP). */
     env?: ConfigInput | ((url: string) => ConfigInput | Promise<ConfigInput>);
     deps?: Partial<AppDeps>;
+    /** Serve HTTPS with this key and certificate (for Secure / SameSite=None cookies). */
+    tls?: { key: string; cert: string };
   } = {},
 ): Promise<AgentServer> {
   let handler: (req: Request, env: unknown) => Response | Promise<Response> = () =>
@@ -37,9 +40,10 @@ export async function startAgentServer(
     fetch: (req, env) => handler(req, env),
     websocket: { server: wss },
     hostname: '127.0.0.1',
+    ...(options.tls ? { createServer: createHttpsServer, serverOptions: options.tls } : {}),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   let ctxRef: TestContext | undefined;
   const hubLogger = { info() {}, warn() {}, error() {} };
@@ -65,7 +69,11 @@ export async function startAgentServer(
     ...ctx,
     url,
     hub,
-    twilioPost: (path, params) => fetch(twilioFormRequest(path, params, { baseUrl: url }, url)),
+    // Over HTTPS (a self-signed certificate Node's fetch would refuse) the request goes in-process.
+    twilioPost: (path, params) => {
+      const request = twilioFormRequest(path, params, { baseUrl: url }, url);
+      return options.tls ? Promise.resolve(ctx.app.request(request)) : fetch(request);
+    },
     async signIn() {
       const res = await fetch(`${url}/agent/login?token=${encodeURIComponent(ctx.config.ADMIN_TOKEN)}`, {
         redirect: 'manual',
