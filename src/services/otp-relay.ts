@@ -10,6 +10,7 @@ import type { AppDeps } from '../deps.js';
 import { maskPhone, normalizePhone } from '../phone/normalize.js';
 import type { DeliveryAnswer, PhoneDeliverEvent } from './auth0-events.js';
 import { decideEnrollment, linkedUserIds, toEnrollmentAnswer } from './enrollment-policy.js';
+import { errorMessage } from './inbound.js';
 import { buildOtpVoiceTwiml } from './otp-voice.js';
 import { createTwilioRest, TwilioRestError } from './twilio-rest.js';
 
@@ -142,8 +143,9 @@ export async function deliverOtp(deps: RelayDeps, event: PhoneDeliverEvent): Pro
   if (limited) return refuse(limited, withEnrollment);
 
   const twilio = deps.twilio ?? createTwilioRest({ config, fetch: deps.fetch });
+  let sent: { sid: string };
   try {
-    const sent =
+    sent =
       message.channel === 'sms'
         ? await twilio.sendSms({ to: e164, body: smsBody(message) })
         : await twilio.startCall({
@@ -154,18 +156,6 @@ export async function deliverOtp(deps: RelayDeps, event: PhoneDeliverEvent): Pro
               fallbackText: message.voice_text ?? message.text,
             }),
           });
-    const done = deps.now();
-    await db.transaction(async (tx) => {
-      await updateOtpDelivery(tx, row.id, { status: 'sent', twilioSid: sent.sid }, done);
-      await upsertAccounts(tx, [
-        { userId: user.user_id, email: user.email, name: user.name, connection: user.connection, at },
-      ]);
-      await upsertLinks(tx, [
-        { e164, userId: user.user_id, source: linkSourceFor(message.purpose, message.channel), at },
-      ]);
-    });
-    logger.info('otp sent', { ...log, sid: sent.sid });
-    return { delivered: true, sid: sent.sid, ...withEnrollment };
   } catch (err) {
     const failure =
       err instanceof TwilioRestError
@@ -178,4 +168,21 @@ export async function deliverOtp(deps: RelayDeps, event: PhoneDeliverEvent): Pro
     logger.warn('otp delivery failed', { ...log, reason: failure.reason, transient: failure.transient });
     return { delivered: false, retryable: failure.transient, reason: failure.reason, ...withEnrollment };
   }
+
+  // The code is on its way: from here on, a database failure must not make the Action send it again.
+  try {
+    await db.transaction(async (tx) => {
+      await updateOtpDelivery(tx, row.id, { status: 'sent', twilioSid: sent.sid }, deps.now());
+      await upsertAccounts(tx, [
+        { userId: user.user_id, email: user.email, name: user.name, connection: user.connection, at },
+      ]);
+      await upsertLinks(tx, [
+        { e164, userId: user.user_id, source: linkSourceFor(message.purpose, message.channel), at },
+      ]);
+    });
+  } catch (err) {
+    logger.error('otp sent but not recorded', { ...log, sid: sent.sid, error: errorMessage(err) });
+  }
+  logger.info('otp sent', { ...log, sid: sent.sid });
+  return { delivered: true, sid: sent.sid, ...withEnrollment };
 }
