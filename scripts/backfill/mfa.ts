@@ -53,6 +53,10 @@ export function phonesFromMethods(methods: readonly Management.UserAuthenticatio
   return { phones, masked };
 }
 
+/** Said once, when the first masked number arrives; the fix itself is in the summary. */
+export const MASKED_NUMBERS_WARNING =
+  'Warning: Auth0 returns MFA phone numbers masked (SMS obfuscation is on): they are not indexed. The fix is in the summary.';
+
 export const MASKED_NUMBERS_FIX = [
   'Auth0 returned MFA phone numbers masked, so they were not indexed.',
   'Fix: turn off SMS obfuscation for the Management API on the tenant, then run the backfill again:',

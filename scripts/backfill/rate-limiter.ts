@@ -2,8 +2,11 @@
  * Paces Management API calls by what Auth0 says, never by a guess:
  * - `x-ratelimit-remaining` minus every request that may not be counted in it yet (sent after the
  *   response, or still unanswered when it arrived) is what may be sent now;
- * - when that is spent and nothing is in flight, wait for `x-ratelimit-reset` (epoch seconds), then send one
- *   probe to learn the new state before spending again;
+ * - the bucket refills between `remaining` now and `limit` at `x-ratelimit-reset` (epoch seconds, when it
+ *   is full again). The straight line between the two is a lower bound of the real refill (the reset is
+ *   rounded up to a second, and a token bucket refills at least that fast), so a request sent when that
+ *   line says a token is there never exceeds what the headers allow;
+ * - without a usable reset, wait for it, then send one probe to learn the new state before spending again;
  * - a 429 pauses everything for `Retry-After` (else until the reset) and halves the concurrency window.
  * Concurrency grows by one per window of successful calls while the bucket has room (AIMD), up to a cap.
  */
@@ -67,6 +70,9 @@ export class AdaptiveLimiter {
   /** Requests that may not be counted in `remaining`. */
   private debt = 0;
   private resetAt: number | undefined;
+  private limit: number | undefined;
+  /** When `remaining` was read. */
+  private readAt = 0;
   private pausedUntil = 0;
   private wakeups: (() => void)[] = [];
   private readonly now: () => number;
@@ -108,9 +114,18 @@ export class AdaptiveLimiter {
           await this.nextSettle();
           continue;
         }
-      } else if (this.remaining - this.debt < 1) {
+      } else if (this.available(now) < 1) {
+        const untilToken = this.untilNextToken(now);
         if (this.inFlight > 0) {
-          await this.nextSettle();
+          // A response may bring a fresher count; the refill may get there first.
+          await Promise.race([
+            this.nextSettle(),
+            ...(Number.isFinite(untilToken) ? [this.wait(untilToken)] : []),
+          ]);
+          continue;
+        }
+        if (Number.isFinite(untilToken)) {
+          await this.wait(untilToken);
           continue;
         }
         const until = (this.resetAt ?? now + 1000) + RESET_MARGIN_MS;
@@ -132,9 +147,11 @@ export class AdaptiveLimiter {
     const now = this.now();
     if (state?.remaining !== undefined) {
       this.remaining = state.remaining;
+      this.readAt = now;
       // Everything still unanswered may have reached Auth0 after this count was taken.
       this.debt = this.inFlight;
-      if (state.resetAt !== undefined) this.resetAt = state.resetAt;
+      this.resetAt = state.resetAt;
+      this.limit = state.limit;
     }
     if (outcome === 'throttled') {
       this.stats.throttled += 1;
@@ -145,7 +162,7 @@ export class AdaptiveLimiter {
       this.remaining = undefined;
       this.debt = 0;
     } else if (outcome === 'ok' && this.remaining !== undefined) {
-      const room = this.remaining - this.debt;
+      const room = this.available(now);
       if (room > this.concurrency && this.window < this.options.maxConcurrency) {
         this.window = Math.min(this.options.maxConcurrency, this.window + 1 / this.concurrency);
       }
@@ -155,6 +172,30 @@ export class AdaptiveLimiter {
     const wake = this.wakeups;
     this.wakeups = [];
     for (const w of wake) w();
+  }
+
+  /** Tokens the headers guarantee now: the last count, plus the refill line, minus what may be unaccounted. */
+  private available(now: number): number {
+    if (this.remaining === undefined) return 0;
+    const rate = this.refillPerMs();
+    const refilled = rate === undefined ? 0 : Math.floor(rate * Math.max(0, now - this.readAt));
+    return Math.min(this.limit ?? Number.POSITIVE_INFINITY, this.remaining + refilled) - this.debt;
+  }
+
+  /** ms until the refill line gives one more token than is needed now; Infinity when the headers cannot say. */
+  private untilNextToken(now: number): number {
+    const rate = this.refillPerMs();
+    if (rate === undefined || this.remaining === undefined) return Number.POSITIVE_INFINITY;
+    const needed = this.debt + 1 - this.remaining;
+    return Math.max(1, Math.ceil(this.readAt + needed / rate - now) + 1);
+  }
+
+  private refillPerMs(): number | undefined {
+    if (this.limit === undefined || this.resetAt === undefined || this.remaining === undefined)
+      return undefined;
+    const span = this.resetAt - this.readAt;
+    if (span <= 0 || this.limit <= this.remaining) return undefined;
+    return (this.limit - this.remaining) / span;
   }
 
   private nextSettle(): Promise<void> {

@@ -17,7 +17,7 @@ import type { CliOptions } from './args.js';
 import { type Counters, emptyCounters, restoreCounters } from './counters.js';
 import { describeError } from './describe-error.js';
 import { importExport } from './import.js';
-import { MASKED_NUMBERS_FIX } from './mfa.js';
+import { MASKED_NUMBERS_WARNING } from './mfa.js';
 import { createProgress } from './progress.js';
 import { AdaptiveLimiter } from './rate-limiter.js';
 import { formatSummary } from './summary.js';
@@ -164,7 +164,7 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
       onBatch: (c, _line, position) => {
         if (c.masked > 0 && !maskedNoted) {
           maskedNoted = true;
-          progress.note(MASKED_NUMBERS_FIX);
+          progress.note(MASKED_NUMBERS_WARNING);
         }
         progress.update(c, position);
       },
