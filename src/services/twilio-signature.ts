@@ -30,6 +30,7 @@ export interface VerifiedTwilioRequest {
 export type TwilioEnv = { Variables: AppEnv['Variables'] & { twilioRequest: VerifiedTwilioRequest } };
 
 const FORM = 'application/x-www-form-urlencoded';
+const utf8 = new TextDecoder();
 const JSON_TYPE = 'application/json';
 
 /** The first value of a field, or undefined. */
@@ -120,7 +121,8 @@ export function twilioSignature(config: Config): MiddlewareHandler<TwilioEnv> {
     if (type !== FORM && type !== JSON_TYPE && type !== '') throw unsupportedMediaType();
     const signature = c.req.header('x-twilio-signature');
     return limit(c, async () => {
-      const body = await c.req.text();
+      // Bytes, then UTF-8: workerd warns on every .text() of a form body (forms are ASCII-safe anyway).
+      const body = utf8.decode(await c.req.arrayBuffer());
       if (type === '' && body !== '') throw unsupportedMediaType();
       if (!signature) {
         c.get('logger')?.warn('twilio webhook rejected', { reason: 'missing_signature', path: c.req.path });
