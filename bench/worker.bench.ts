@@ -11,7 +11,7 @@
  * Knobs: BENCH_SECONDS (default 8), BENCH_CONNECTIONS (default 10). Results: bench/out/worker.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -41,6 +41,8 @@ interface Target {
   name: string;
   url: string;
   readyMs: number;
+  /** The server's processes (for CPU accounting). */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -54,6 +56,48 @@ interface Result {
   requests: number;
   non2xx: number;
   errors: number;
+  /** Server CPU (user + system) per webhook in the steady run: an upper bound on billed CPU time. */
+  cpuMsPerRequest: number;
+}
+
+const TICK_MS = 1000 / 100; // Linux USER_HZ
+
+/** User + system CPU of these processes so far, from /proc (Linux). */
+function cpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited
+    }
+  }
+  return ticks * TICK_MS;
+}
+
+function processGroup(pgid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) pids.push(Number(entry));
+    } catch {
+      // exited
+    }
+  }
+  return pids;
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 function freePort(): Promise<number> {
@@ -146,6 +190,7 @@ async function startNode(name: string, databaseUrl: string, authToken?: string):
     name,
     url,
     readyMs,
+    pids: () => (child.pid === undefined ? [] : [child.pid]),
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
@@ -164,10 +209,16 @@ async function startWorker(databaseUrl: string): Promise<Target> {
     readiness: 'output',
   });
   await waitForHttp(url, dev.child, dev.output);
+  // workerd only (the Worker and wrangler's local proxy in front of it), not wrangler's Node process.
+  const pids = () =>
+    dev.child.pid === undefined
+      ? []
+      : processGroup(dev.child.pid).filter((pid) => commandOf(pid).includes('workerd'));
   return {
     name: 'Worker (wrangler dev), libSQL over HTTP',
     url,
     readyMs: performance.now() - started,
+    pids,
     stop: dev.stop,
   };
 }
@@ -201,7 +252,9 @@ async function measure(target: Target): Promise<Result> {
       ],
     });
   await run(1); // warm-up: JIT, connection pools
+  const cpuBefore = cpuMs(target.pids());
   const result = await run(SECONDS);
+  const cpuUsed = cpuMs(target.pids()) - cpuBefore;
   return {
     target: target.name,
     readyMs: Math.round(target.readyMs),
@@ -212,6 +265,7 @@ async function measure(target: Target): Promise<Result> {
     requests: result.requests.total,
     non2xx: result.non2xx,
     errors: result.errors,
+    cpuMsPerRequest: Math.round((cpuUsed / Math.max(1, result.requests.total)) * 100) / 100,
   };
 }
 
@@ -271,16 +325,16 @@ async function main() {
     `\nTwilio voice webhook, ${CONNECTIONS} connections, ${SECONDS} s each, signed per request, new CallSid each (normalize → lookup → record → publish → TwiML)\n`,
   );
   const rows = [
-    '| target | ready (ms) | first request (ms) | p50 (ms) | p99 (ms) | req/s | non-2xx | errors |',
-    '| --- | --: | --: | --: | --: | --: | --: | --: |',
+    '| target | ready (ms) | first request (ms) | p50 (ms) | p99 (ms) | req/s | server CPU per webhook (ms) | non-2xx | errors |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: | --: |',
     ...results.map(
       (r) =>
-        `| ${r.target} | ${r.readyMs} | ${r.firstRequestMs} | ${r.p50Ms} | ${r.p99Ms} | ${r.reqPerSec} | ${r.non2xx} | ${r.errors} |`,
+        `| ${r.target} | ${r.readyMs} | ${r.firstRequestMs} | ${r.p50Ms} | ${r.p99Ms} | ${r.reqPerSec} | ${r.cpuMsPerRequest} | ${r.non2xx} | ${r.errors} |`,
     ),
   ];
   console.log(rows.join('\n'));
   console.log(
-    '\nready: spawn until the server answers; first request: the first signed webhook after that (first database connection, first run of the hot path).',
+    "\nready: spawn until the server answers; first request: the first signed webhook after that (first database connection, first run of the hot path); server CPU: the server processes only (for the Worker: workerd, including wrangler dev's local proxy), not the libSQL server or the load generator.",
   );
   mkdirSync(OUT, { recursive: true });
   writeFileSync(
