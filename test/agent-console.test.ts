@@ -1,3 +1,4 @@
+import { sign } from 'hono/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { queryAudit } from '../src/db/audit.js';
@@ -203,6 +204,29 @@ describe('the push socket', () => {
       .map((f) => (f.interaction as { twilioSid: string }).twilioSid);
     expect(replayed).toContain(params.CallSid);
     ws.close();
+  });
+
+  it('closes the socket when the agent session ends (4401)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const shortLived = await sign(
+      {
+        purpose: 'agent-session',
+        sub: 'token:admin',
+        name: 'Administrator',
+        email: null,
+        method: 'token',
+        admin: true,
+        csrf: 'c'.repeat(24),
+        iat: now,
+        exp: now + 1,
+      },
+      s.config.SESSION_SECRET,
+      'HS256',
+    );
+    const { ws, opened } = openSocket({ cookie: `callerpop_agent=${shortLived}` });
+    await opened;
+    const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));
+    expect(code).toBe(4401);
   });
 
   it('answers malformed frames with an error and closes on binary frames', async () => {

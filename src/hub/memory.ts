@@ -6,6 +6,7 @@ import {
   encodeFrame,
   helloFrame,
   parseClientFrame,
+  SESSION_ENDED,
   type ServerFrame,
 } from './protocol.js';
 import type { AgentHub, AgentIdentity, PushMessage, Replay } from './types.js';
@@ -33,6 +34,12 @@ export function createMemoryHub(options: MemoryHubOptions): MemoryHub {
   const { upgradeWebSocket, replay, logger } = options;
   const now = options.now ?? (() => Date.now());
   const sockets = new Map<WSContext, AgentIdentity>();
+  const expiries = new Map<WSContext, ReturnType<typeof setTimeout>>();
+  const forget = (ws: WSContext) => {
+    sockets.delete(ws);
+    clearTimeout(expiries.get(ws));
+    expiries.delete(ws);
+  };
 
   const send = (ws: WSContext, frame: ServerFrame | string) => {
     try {
@@ -64,6 +71,13 @@ export function createMemoryHub(options: MemoryHubOptions): MemoryHub {
       const response = await upgradeWebSocket(c, {
         onOpen(_event, ws) {
           sockets.set(ws, agent);
+          if (agent.expiresAt !== undefined) {
+            const timer = setTimeout(
+              () => ws.close(SESSION_ENDED, 'session expired'),
+              Math.max(0, agent.expiresAt - now()),
+            );
+            expiries.set(ws, timer);
+          }
           send(ws, helloFrame(agent, now()));
         },
         onMessage(event, ws) {
@@ -84,10 +98,10 @@ export function createMemoryHub(options: MemoryHubOptions): MemoryHub {
           );
         },
         onClose(_event, ws) {
-          sockets.delete(ws);
+          forget(ws);
         },
         onError(_event, ws) {
-          sockets.delete(ws);
+          forget(ws);
         },
       });
       return response ?? c.text('WebSocket upgrade failed', 500);
@@ -103,7 +117,7 @@ export function createMemoryHub(options: MemoryHubOptions): MemoryHub {
           // already closing
         }
       }
-      sockets.clear();
+      for (const ws of [...sockets.keys()]) forget(ws);
     },
   };
 }

@@ -6,6 +6,9 @@ import type { AgentIdentity, PushMessage, Replay } from './types.js';
  * in-process hub and the Durable Object speak exactly the same protocol.
  */
 
+/** Close code when the agent's session has ended: the client stops reconnecting and asks to sign in. */
+export const SESSION_ENDED = 4401;
+
 /** Client frames are tiny; anything bigger is not ours. */
 export const MAX_CLIENT_FRAME_BYTES = 1024;
 

@@ -42,6 +42,8 @@ export interface AgentIdentity {
   /** Stable id: `token:admin` for the sign-in link, `oidc:{sub}` for OpenID Connect agents. */
   id: string;
   name: string;
+  /** When the agent's session ends (ms): hubs close the socket then (code 4401), so a signed-out agent stops receiving pops. */
+  expiresAt?: number;
 }
 
 /** A page of missed interactions for a reconnecting client (see `src/services/agent-feed.ts`). */

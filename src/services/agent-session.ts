@@ -32,7 +32,7 @@ export type AgentSession = z.infer<typeof sessionSchema>;
 export type NewSession = Pick<AgentSession, 'sub' | 'name' | 'email' | 'method' | 'admin'>;
 
 export function agentIdentity(session: AgentSession): AgentIdentity {
-  return { id: session.sub, name: session.name };
+  return { id: session.sub, name: session.name, expiresAt: session.exp * 1000 };
 }
 
 /** Whether agent pages may live in third-party iframes: framing configured and served over https. */

@@ -203,6 +203,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   var lastFrameAt = 0;
   var pingTimer = null;
   var reconnectTimer = null;
+  var stopped = false;
 
   function setLive(text, tone) {
     if (!live) return;
@@ -230,7 +231,14 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     }
   }
 
+  function signedOut() {
+    stopped = true;
+    setLive('Signed out', 'bad');
+    if (announcer) announcer.textContent = 'Your session has ended. Reload the page to sign in again.';
+  }
+
   function scheduleReconnect() {
+    if (stopped) return;
     if (reconnectTimer) return;
     // Offline: the 'online' event reconnects; retrying now would only fail.
     if (navigator.onLine === false) { setLive('Offline: waiting for the network', 'bad'); return; }
@@ -240,14 +248,21 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   }
 
   function connect() {
+    if (stopped) return;
     if (ws && (ws.readyState === 0 || ws.readyState === 1)) return;
     var url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/agent/socket';
+    var opened = false;
     try { ws = new WebSocket(url); } catch (e) { scheduleReconnect(); return; }
+    ws.onopen = function () { opened = true; };
     ws.onmessage = function (event) { if (typeof event.data === 'string') onFrame(event.data); };
     ws.onclose = function (event) {
       ws = null;
-      if (event.code === 4401) { setLive('Signed out: reload to sign in again', 'bad'); return; }
-      scheduleReconnect();
+      if (event.code === 4401) { signedOut(); return; }
+      if (opened) { scheduleReconnect(); return; }
+      // Refused before opening: a network problem, or the session is gone (the upgrade answered 401).
+      fetch('/agent/api/me', { credentials: 'same-origin' }).then(function (res) {
+        if (res.status === 401) signedOut(); else scheduleReconnect();
+      }, scheduleReconnect);
     };
     ws.onerror = function () { if (ws) ws.close(); };
   }
