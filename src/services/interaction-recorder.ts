@@ -42,12 +42,12 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-const MAX_BATCH = 200;
+const MAX_BATCH = 500;
 /**
  * How long the first webhook of a batch waits for others. A call's answer waits this long at most (far
  * inside Twilio's 15 s); a text's answer does not wait at all. Longer windows commit more rows at once.
  */
-const BATCH_WINDOW_MS = 5;
+const BATCH_WINDOW_MS = 10;
 
 class Recorder {
   private queue: Pending[] = [];
