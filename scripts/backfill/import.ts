@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { commitBatch } from '../../src/db/backfill.js';
+import { type BatchChanges, commitBatch } from '../../src/db/backfill.js';
 import type { Db } from '../../src/db/client.js';
 import { addSample, type Counters } from './counters.js';
 import type { MfaResult } from './mfa.js';
@@ -88,20 +88,23 @@ export async function importExport(options: ImportOptions): Promise<void> {
       counters.apiCalls = apiBase.calls + stats.calls;
       counters.throttled = apiBase.throttled + stats.throttled;
     }
-    const changes = await commitBatch(options.db, {
+    const apply = (changes: BatchChanges) => {
+      counters.linksAdded += changes.added;
+      counters.linksUpdated += changes.updated;
+      counters.linksRemoved += changes.removed;
+      counters.linksStale += changes.stale;
+      return counters;
+    };
+    await commitBatch(options.db, {
       runId: options.runId,
       line: batch.lastLine,
-      counters,
+      counters: apply,
       users,
       prune: options.prune,
       trackSeen: options.trackSeen,
       dryRun: options.dryRun,
       now: Date.now(),
     });
-    counters.linksAdded += changes.added;
-    counters.linksUpdated += changes.updated;
-    counters.linksRemoved += changes.removed;
-    counters.linksStale += changes.stale;
     options.onBatch?.(counters, batch.lastLine, batch.position);
   };
 

@@ -29,7 +29,8 @@ export interface BatchChanges {
 export interface BatchCommit {
   runId: string;
   line: number;
-  counters: unknown;
+  /** The run's counters including this batch's changes: saved with the checkpoint. */
+  counters: (changes: BatchChanges) => unknown;
   users: PreparedUser[];
   prune: boolean;
   /** Remember the users for the end-of-run sweep of users missing from the export. */
@@ -107,11 +108,12 @@ export async function commitBatch(db: Db, batch: BatchCommit): Promise<BatchChan
       await tx.rollback();
       // The seen users are bookkeeping for the end-of-run count, not the index: a dry run keeps them.
       if (batch.trackSeen) await insertSeen(db, batch);
+      batch.counters(changes);
       return changes;
     }
     await tx.execute({
       sql: 'update backfill_runs set line = ?, counters = ?, updated_at = ? where id = ?',
-      args: [batch.line, JSON.stringify(batch.counters), batch.now, batch.runId],
+      args: [batch.line, JSON.stringify(batch.counters(changes)), batch.now, batch.runId],
     });
     await tx.commit();
     return changes;
