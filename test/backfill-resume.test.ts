@@ -153,7 +153,7 @@ describe('backfill CLI', () => {
       {
         cwd: ROOT,
         // Nothing from this machine's environment: only what the CLI is told.
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: box.dbUrl } as NodeJS.ProcessEnv,
+        env: { PATH: process.env.PATH ?? '', DATABASE_URL: box.dbUrl } as unknown as NodeJS.ProcessEnv,
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
