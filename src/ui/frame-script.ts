@@ -2,7 +2,7 @@
  * `/agent/assets/frame.js`: the session handoff between the sign-in window and a framed console page
  * (see `src/services/agent-session.ts`). Messages go to and are accepted from our own origin only.
  */
-export const FRAME_SCRIPT = String.raw`(function () {
+export const FRAME_SCRIPT = `(function () {
   'use strict';
   var handoff = document.getElementById('handoff');
   if (handoff) {
