@@ -104,7 +104,10 @@ export const configSchema = z.object({
   LOOKUP_DEADLINE_MS: intWithDefault(2000, 50, 10000),
   VOICE_GREETING: z.string().default('Thanks for calling. Connecting you to an agent.'),
   /** Optional one-digit menu, e.g. "1:sales,2:support": each digit routes to queue:NAME. */
-  VOICE_MENU: optionalString,
+  VOICE_MENU: optionalString.refine(
+    (v) => v === undefined || /^\s*\d\s*:\s*[^,:\s][^,]*(,\s*\d\s*:\s*[^,:\s][^,]*)*\s*$/.test(v),
+    'must look like 1:sales,2:support (one digit, a colon, a queue name; comma-separated)',
+  ),
   VOICE_LANGUAGE: z.string().default('en-US'),
   ROUTE_TO: routeTarget.default({ kind: 'queue', target: 'support' }),
   SMS_AUTO_REPLY: optionalString,
@@ -162,7 +165,9 @@ export function parseConfig(input: ConfigInput): Config {
   if (result.success) {
     const missing = missingAgentOidcSettings(result.data);
     if (missing.length > 0)
-      throw new ConfigError(missing.map((name) => `${name} is required for agent sign-in with OIDC (AGENT_AUTH)`));
+      throw new ConfigError(
+        missing.map((name) => `${name} is required for agent sign-in with OIDC (AGENT_AUTH)`),
+      );
     return result.data;
   }
   const problems = result.error.issues.map((issue) => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConfigInput } from '../src/config.js';
+import { ConfigError, type ConfigInput, parseConfig } from '../src/config.js';
 import { upsertAccounts, upsertLinks } from '../src/db/index-writes.js';
 import { findInteraction } from '../src/db/interactions.js';
 import { nullHub, type PushMessage } from '../src/hub/types.js';
@@ -161,6 +161,16 @@ describe('POST /twilio/voice', () => {
       Digits: '1',
     });
     expect(await menu.text()).toBe(`${XML}<Response><Enqueue>sales</Enqueue></Response>`);
+  });
+
+  it('refuses a malformed VOICE_MENU at start-up, naming it', () => {
+    for (const menu of ['sales', '1:', '12:sales', '1:sales,,2:support']) {
+      expect(() => parseConfig({ ...TEST_ENV, VOICE_MENU: menu })).toThrow(ConfigError);
+      expect(() => parseConfig({ ...TEST_ENV, VOICE_MENU: menu })).toThrow(/VOICE_MENU/);
+    }
+    expect(parseConfig({ ...TEST_ENV, VOICE_MENU: '1:sales, 2: billing team' }).VOICE_MENU).toBe(
+      '1:sales, 2: billing team',
+    );
   });
 
   it('sends matched callers to caller verification when VERIFY_CALLER=matched', async () => {
