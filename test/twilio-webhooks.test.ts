@@ -135,7 +135,7 @@ describe('POST /twilio/voice', () => {
     expect(res.status).toBe(200);
     const record = await findInteraction(ctx.deps.db, params.CallSid as string);
     expect(record).toMatchObject({ e164: null, fromReason: 'withheld', matches: [], stirVerstat: null });
-    expect((published[0]?.interaction as InteractionView).callerDisplay).toBe('Number withheld');
+    expect(published[0]?.interaction).toMatchObject({ callerDisplay: 'Number withheld' });
   });
 
   it('reads a national-format caller with the region in the webhook URL', async () => {
