@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Every setting callerpop reads, parsed once at the entry (Node: the process environment and .env; Workers: env bindings)

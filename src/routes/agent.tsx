@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import * as z from 'zod';
 import { queryAudit } from '../db/audit.js';
 import { findInteraction, listInteractions } from '../db/interactions.js';
 import { AUDIT_ACTIONS } from '../db/schema.js';

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { deleteCookie, generateCookie, getCookie, setCookie } from 'hono/cookie';
 import { sign, verify } from 'hono/jwt';
 import type { CookieOptions } from 'hono/utils/cookie';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Config } from '../config.js';
 import type { AgentIdentity } from '../hub/types.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The JSON body of `POST /auth0/events`: what the Action scripts in `actions/` send, one discriminated union

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { claimFeedEvent } from '../db/auth0-feed.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
