@@ -158,26 +158,31 @@ async function fetchPage(
   page: number,
 ): Promise<Management.ListUserAuthenticationMethodsOffsetPaginatedResponseContent | 'gone'> {
   for (let attempt = 1; ; attempt += 1) {
-    await limiter.acquire();
+    const ticket = await limiter.acquire();
     try {
       const result = await client.users.authenticationMethods.list(
         userId,
         { page, per_page: PER_PAGE, include_totals: true },
         { maxRetries: 0 },
       );
-      limiter.settle('ok', readRateLimitHeaders(result.rawResponse.headers));
+      limiter.settle(ticket, 'ok', readRateLimitHeaders(result.rawResponse.headers));
       return result.response;
     } catch (error) {
       const status = error instanceof ManagementError ? error.statusCode : undefined;
       const headers = error instanceof ManagementError ? error.rawResponse?.headers : undefined;
       if (status === 429) {
-        limiter.settle('throttled', readRateLimitHeaders(headers), readRetryAfter(headers, Date.now()));
+        limiter.settle(
+          ticket,
+          'throttled',
+          readRateLimitHeaders(headers),
+          readRetryAfter(headers, Date.now()),
+        );
         if (attempt < MAX_ATTEMPTS * 4) continue;
       } else if (status === 404) {
-        limiter.settle('ok', readRateLimitHeaders(headers));
+        limiter.settle(ticket, 'ok', readRateLimitHeaders(headers));
         return 'gone';
       } else {
-        limiter.settle('failed', readRateLimitHeaders(headers));
+        limiter.settle(ticket, 'failed', readRateLimitHeaders(headers));
         const transient = status === undefined || status === 408 || status >= 500;
         if (transient && attempt < MAX_ATTEMPTS) {
           await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 250 * 2 ** attempt)));
