@@ -96,8 +96,10 @@ async function main() {
           `    ${l.plan.padEnd(22)} every user ${duration(USERS / l.perSecond).padStart(9)}   only the ${MFA_SHARE * 100}% with MFA (what --mfa calls) ${duration((USERS * MFA_SHARE) / l.perSecond).padStart(9)}`,
       ),
       '',
+      // The summary, without the per-line problem lists (the first few thousand lines' messy numbers).
       m.summary
         .split('\n')
+        .filter((l) => !/^\s+(line \d+:|… and)/.test(l))
         .map((l) => `  | ${l}`)
         .join('\n'),
     ];
