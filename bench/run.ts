@@ -5,12 +5,24 @@
  * A bench prints its figures to stdout; the runner adds nothing but the machine it ran on.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const BENCH_DIR = resolve(import.meta.dirname);
 const SUFFIX = '.bench.ts';
+const RESULTS = join(BENCH_DIR, 'results.md');
+
+function previousSections(): Map<string, string> {
+  const sections = new Map<string, string>();
+  if (!existsSync(RESULTS)) return sections;
+  const text = readFileSync(RESULTS, 'utf8');
+  for (const part of text.split(/^(?=## )/m)) {
+    const name = /^## (\S+)/.exec(part)?.[1];
+    if (name) sections.set(name, `${part.trimEnd()}\n`);
+  }
+  return sections;
+}
 
 interface Outcome {
   name: string;
@@ -64,13 +76,18 @@ async function main() {
     outcomes.push(await runOne(name));
   }
 
-  const sections = outcomes.map(
-    (o) =>
-      `## ${o.name}\n\n${o.code === 0 ? '' : `**FAILED (exit ${o.code})**\n\n`}\`\`\`\n${o.output}\n\`\`\`\n\n_${o.seconds.toFixed(0)} s_\n`,
-  );
-  const partial = names.length < available.length ? ` (only: ${names.join(', ')})` : '';
-  const report = `# Benchmark results${partial}\n\n${new Date().toISOString()} · ${machine()}\n\n${sections.join('\n')}`;
-  writeFileSync(join(BENCH_DIR, 'results.md'), report);
+  // Sections of benches not run this time are kept from the previous results, so running one bench
+  // refreshes its figures without dropping the others'.
+  const sections = previousSections();
+  for (const o of outcomes) {
+    sections.set(
+      o.name,
+      `## ${o.name}\n\n_${new Date().toISOString()} · ${machine()} · ${o.seconds.toFixed(0)} s_\n\n` +
+        `${o.code === 0 ? '' : `**FAILED (exit ${o.code})**\n\n`}\`\`\`\n${o.output}\n\`\`\`\n`,
+    );
+  }
+  const ordered = [...sections.keys()].sort().map((name) => sections.get(name));
+  writeFileSync(RESULTS, `# Benchmark results\n\nWritten by \`npm run bench\`.\n\n${ordered.join('\n')}`);
   console.log(`\nWrote bench/results.md`);
   const failed = outcomes.filter((o) => o.code !== 0);
   if (failed.length > 0) {
