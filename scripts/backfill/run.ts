@@ -181,6 +181,8 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
     if (!options.dryRun) await markRun(db, run.id, { status: 'completed', counters, now: Date.now() });
     return finish('completed');
   } catch (error) {
+    // Ctrl-C while waiting for the export job or the download: nothing is lost, the run resumes.
+    if (io.signal?.aborted) return finish('interrupted');
     const reason = describeError(error);
     if (run && !options.dryRun)
       await markRun(db, run.id, { status: 'failed', error: reason, now: Date.now() }).catch(() => {});
@@ -232,11 +234,16 @@ async function exportInput(
   }
   const path = join(workDir, `${jobId}.ndjson.gz`);
   if (!existsSync(path)) {
+    let last = '';
     const location = await api.waitForExport(management, jobId, {
       pollMs: options.pollIntervalMs,
       signal: io.signal,
-      onStatus: (status, percent) =>
-        note(`Export job ${jobId}: ${status}${percent === undefined ? '' : ` (${percent}%)`}`),
+      onStatus: (status, percent) => {
+        // Large tenants take minutes: say something when the job moves, not at every poll.
+        const line = `Export job ${jobId}: ${status}${percent === undefined ? '' : ` (${percent}%)`}`;
+        if (line !== last) note(line);
+        last = line;
+      },
     });
     await api.downloadExport(location, path, io.fetch);
     note(`Downloaded the export to ${path}.`);
