@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { serve } from '@hono/node-server';
 import type { Client } from '@libsql/client';
 import { Hono } from 'hono';
@@ -306,6 +307,10 @@ async function main() {
     // work on a shared machine comes and goes, and alternating keeps both servers exposed to it alike.
     // CPU time of this process (the servers) per answered request is reported too: it is steadier than
     // req/s, and it counts the recording done behind each answer.
+    // Event-loop delay while callerpop runs: SQLite calls are synchronous on Node, so a long one (a WAL
+    // checkpoint, a big batch) holds every request behind it; this shows how long.
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    const loopDelays: { p99: number; max: number }[] = [];
     const rounds: { bare: LoadResult; real: LoadResult; bareCpu: number; realCpu: number }[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       let cpu = process.cpuUsage();
@@ -318,6 +323,8 @@ async function main() {
       });
       const bareCpuRound = cpuMicros(process.cpuUsage(cpu)) / bareRound.ok;
       cpu = process.cpuUsage();
+      loopDelay.reset();
+      loopDelay.enable();
       const realRound = await load({
         url: real.url,
         label: `r${round}`,
@@ -325,6 +332,8 @@ async function main() {
         senders,
         poolSize,
       });
+      loopDelay.disable();
+      loopDelays.push({ p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 });
       await new Promise((resolve) => setTimeout(resolve, 300));
       rounds.push({
         bare: bareRound,
@@ -369,6 +378,7 @@ async function main() {
         row('bare Hono (form parse + <Response/>)', bareRun),
         row(`callerpop /twilio/sms (${fmt(LINKS)} links)`, realRun),
         `  ratio ${ratio.toFixed(2)} of the bare server (aim ≥ 0.60: ${verdict(ratio >= 0.6)}); p99 ${fmt(realRun.p99, 1)} ms (aim ≤ 20 ms: ${verdict(realRun.p99 <= 20)})`,
+        `  event-loop delay during the callerpop runs: p99 ${loopDelays.map((d) => fmt(d.p99, 1)).join(' / ')} ms, max ${loopDelays.map((d) => fmt(d.max, 1)).join(' / ')} ms`,
         `  server CPU per answered webhook: bare ${fmt(bareCpu)} µs, callerpop ${fmt(realCpu)} µs (ratio ${(bareCpu / realCpu).toFixed(2)})`,
         `  interactions recorded: ${fmt(Number(recorded.rows[0]?.n))} for ${fmt(answered)} answered webhooks (measured rounds)`,
         `lookup latency (matchNumber, ${fmt(LOOKUPS)} random numbers each)`,
