@@ -1,49 +1,53 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
+
+// zod/mini: the same schemas as classic zod, built from functions the Worker bundle can tree-shake (classic's
+// methods drag in all of zod, JSON Schema included). It has no default locale: English messages, as before.
+z.config(en());
 
 /**
  * Every setting callerpop reads, parsed once at the entry (Node: the process environment and .env; Workers: env bindings)
  * and passed into the app. Nothing deeper reads the environment.
  */
 
-const optionalString = z
-  .string()
-  .trim()
-  .transform((v) => (v === '' ? undefined : v))
-  .optional();
+const emptyAsUndefined = z.transform((v: string) => (v === '' ? undefined : v));
+const trimmed = () => z.string().check(z.trim());
+const withoutTrailingSlashes = z.transform((v: string) => v.replace(/\/+$/, ''));
+
+const optionalString = z.optional(z.pipe(trimmed(), emptyAsUndefined));
 
 const url = z.url({ protocol: /^https?$/ });
-const optionalUrl = z
-  .string()
-  .trim()
-  .transform((v) => (v === '' ? undefined : v))
-  .pipe(url.optional())
-  .optional();
+const optionalUrl = z.optional(z.pipe(z.pipe(trimmed(), emptyAsUndefined), z.optional(url)));
 
-const list = z
-  .string()
-  .optional()
-  .transform((v) =>
+const list = z.pipe(
+  z.optional(z.string()),
+  z.transform((v) =>
     (v ?? '')
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== ''),
-  );
+  ),
+);
 
 const intWithDefault = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).optional().default(fallback);
+  z._default(z.optional(z.coerce.number().check(z.int(), z.gte(min), z.lte(max))), fallback);
+
+/** A string of at least `min` characters; `message` says what it must be. */
+const secret = (min: number, message: string) => z.string().check(z.minLength(min, message));
 
 /** Where a call goes after the IVR: a Twilio queue, a Client identity, a phone number or a SIP address. */
-const routeTarget = z
-  .string()
-  .trim()
-  .regex(
-    /^(queue|client|number|sip):.+$/,
-    'must look like queue:NAME, client:IDENTITY, number:+E164 or sip:URI',
-  )
-  .transform((v) => {
+const routeTarget = z.pipe(
+  trimmed().check(
+    z.regex(
+      /^(queue|client|number|sip):.+$/,
+      'must look like queue:NAME, client:IDENTITY, number:+E164 or sip:URI',
+    ),
+  ),
+  z.transform((v) => {
     const i = v.indexOf(':');
     return { kind: v.slice(0, i) as 'queue' | 'client' | 'number' | 'sip', target: v.slice(i + 1) };
-  });
+  }),
+);
 
 export const configSchema = z.object({
   NODE_ENV: optionalString,
@@ -51,19 +55,21 @@ export const configSchema = z.object({
   DATABASE_URL: optionalString,
   DATABASE_AUTH_TOKEN: optionalString,
   /** The URL Twilio calls; signatures are checked against it, never against forwarded headers. */
-  PUBLIC_BASE_URL: url.transform((v) => v.replace(/\/+$/, '')),
+  PUBLIC_BASE_URL: z.pipe(url, withoutTrailingSlashes),
   TWILIO_ACCOUNT_SID: z
     .string()
-    .regex(/^AC[0-9a-fA-F]{32}$/, 'must be an Account SID (AC followed by 32 hex)'),
-  TWILIO_AUTH_TOKEN: z.string().min(16, 'must be the account auth token'),
-  TWILIO_API_BASE_URL: url.default('https://api.twilio.com').transform((v) => v.replace(/\/+$/, '')),
-  TWILIO_VERIFY_BASE_URL: url.default('https://verify.twilio.com').transform((v) => v.replace(/\/+$/, '')),
+    .check(z.regex(/^AC[0-9a-fA-F]{32}$/, 'must be an Account SID (AC followed by 32 hex)')),
+  TWILIO_AUTH_TOKEN: secret(16, 'must be the account auth token'),
+  TWILIO_API_BASE_URL: z.pipe(z._default(url, 'https://api.twilio.com'), withoutTrailingSlashes),
+  TWILIO_VERIFY_BASE_URL: z.pipe(z._default(url, 'https://verify.twilio.com'), withoutTrailingSlashes),
   /** Sender for OTP and caller-verification texts: a phone number or a Messaging Service SID. */
   TWILIO_FROM_NUMBER: optionalString,
   TWILIO_MESSAGING_SERVICE_SID: optionalString,
   TWILIO_VERIFY_SERVICE_SID: optionalString,
-  AUTH0_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must be a Standard Webhooks secret (whsec_…)'),
-  AUTH0_LOG_STREAM_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  AUTH0_WEBHOOK_SECRET: z
+    .string()
+    .check(z.startsWith('whsec_', 'must be a Standard Webhooks secret (whsec_…)')),
+  AUTH0_LOG_STREAM_TOKEN: secret(16, 'must be at least 16 characters'),
   AUTH0_DOMAIN: optionalString,
   AUTH0_CLIENT_ID: optionalString,
   AUTH0_CLIENT_SECRET: optionalString,
@@ -73,17 +79,15 @@ export const configSchema = z.object({
    * set it for a custom domain, a private cloud or a loopback test stand-in. Never taken from a request.
    */
   AUTH0_CONTINUE_BASE_URL: optionalUrl,
-  DEFAULT_REGION: z
-    .string()
-    .trim()
-    .toUpperCase()
-    .regex(/^[A-Z]{2}$/, 'must be a two-letter region such as US or GB')
-    .default('US'),
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  DEFAULT_REGION: z._default(
+    trimmed().check(z.toUpperCase(), z.regex(/^[A-Z]{2}$/, 'must be a two-letter region such as US or GB')),
+    'US',
+  ),
+  ADMIN_TOKEN: secret(16, 'must be at least 16 characters'),
   /** Signs agent session cookies and CSRF tokens. */
-  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  SESSION_SECRET: secret(32, 'must be at least 32 characters'),
   /** How agents sign in: `token` (the ADMIN_TOKEN link) or `oidc`. Unset: token locally, oidc in production. */
-  AGENT_AUTH: z.enum(['token', 'oidc']).optional(),
+  AGENT_AUTH: z.optional(z.enum(['token', 'oidc'])),
   AUTH0_AGENT_CLIENT_ID: optionalString,
   AUTH0_AGENT_CLIENT_SECRET: optionalString,
   /** The OpenID Connect issuer agents sign in with. Default `https://{AUTH0_DOMAIN}/`. */
@@ -91,7 +95,7 @@ export const configSchema = z.object({
   /** A role (in AGENT_ROLES_CLAIM) or permission (in `permissions`) an agent must hold to sign in. */
   AGENT_REQUIRED_ROLE: optionalString,
   /** The namespaced ID-token claim a post-login Action fills with the user's roles. */
-  AGENT_ROLES_CLAIM: z.string().trim().min(1).default('https://callerpop/roles'),
+  AGENT_ROLES_CLAIM: z._default(trimmed().check(z.minLength(1)), 'https://callerpop/roles'),
   /** Optional role that may also read the audit log (the ADMIN_TOKEN always may). */
   AGENT_ADMIN_ROLE: optionalString,
   /** Auth0 dashboard tenant for account links, as `{region}/{tenant}` (e.g. `us/acme`). */
@@ -102,29 +106,33 @@ export const configSchema = z.object({
   AGENT_SESSION_HOURS: intWithDefault(12, 1, 24 * 30),
   /** How long the webhook waits for the index before answering without a match. */
   LOOKUP_DEADLINE_MS: intWithDefault(2000, 50, 10000),
-  VOICE_GREETING: z.string().default('Thanks for calling. Connecting you to an agent.'),
+  VOICE_GREETING: z._default(z.string(), 'Thanks for calling. Connecting you to an agent.'),
   /** Optional one-digit menu, e.g. "1:sales,2:support": each digit routes to queue:NAME. */
-  VOICE_MENU: optionalString.refine(
-    (v) => v === undefined || /^\s*\d\s*:\s*[^,:\s][^,]*(,\s*\d\s*:\s*[^,:\s][^,]*)*\s*$/.test(v),
-    'must look like 1:sales,2:support (one digit, a colon, a queue name; comma-separated)',
+  VOICE_MENU: optionalString.check(
+    z.refine(
+      (v) => v === undefined || /^\s*\d\s*:\s*[^,:\s][^,]*(,\s*\d\s*:\s*[^,:\s][^,]*)*\s*$/.test(v),
+      'must look like 1:sales,2:support (one digit, a colon, a queue name; comma-separated)',
+    ),
   ),
-  VOICE_LANGUAGE: z.string().default('en-US'),
-  ROUTE_TO: routeTarget.default({ kind: 'queue', target: 'support' }),
+  VOICE_LANGUAGE: z._default(z.string(), 'en-US'),
+  ROUTE_TO: z._default(routeTarget, { kind: 'queue', target: 'support' }),
   SMS_AUTO_REPLY: optionalString,
   RETENTION_DAYS: intWithDefault(90, 1, 3650),
-  ENROLLMENT_POLICY: z.enum(['allow', 'warn', 'block']).default('warn'),
+  ENROLLMENT_POLICY: z._default(z.enum(['allow', 'warn', 'block']), 'warn'),
   SHARED_NUMBERS: list,
   /** What an Action shows when `block` refuses a number: says nothing about who else uses it. */
-  ENROLLMENT_BLOCK_MESSAGE: z
-    .string()
-    .trim()
-    .min(1)
-    .default('This phone number cannot be used for verification. Please use a different number.'),
+  ENROLLMENT_BLOCK_MESSAGE: z._default(
+    trimmed().check(z.minLength(1)),
+    'This phone number cannot be used for verification. Please use a different number.',
+  ),
   /** OTP deliveries per hour, counted per number and per user separately (Auth0's own default is 10). */
   OTP_RATE_LIMIT_PER_HOUR: intWithDefault(10, 1, 10000),
   /** ISO country codes OTPs may be delivered to, comma-separated; empty: every country. */
-  OTP_ALLOWED_COUNTRIES: list.transform((codes) => codes.map((c) => c.toUpperCase())),
-  VERIFY_CALLER: z.enum(['off', 'matched', 'always']).default('off'),
+  OTP_ALLOWED_COUNTRIES: z.pipe(
+    list,
+    z.transform((codes: string[]) => codes.map((c) => c.toUpperCase())),
+  ),
+  VERIFY_CALLER: z._default(z.enum(['off', 'matched', 'always']), 'off'),
   /** Phone verification page: seconds before a new code can be requested for the same session. */
   VERIFY_RESEND_COOLDOWN_SECONDS: intWithDefault(30, 0, 3600),
   /** Phone verification page: codes sent per hour, counted per number and per user separately. */

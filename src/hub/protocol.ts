@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { AgentIdentity, PushMessage, Replay } from './types.js';
 
 /**
@@ -12,11 +12,11 @@ export const SESSION_ENDED = 4401;
 /** Client frames are tiny; anything bigger is not ours. */
 export const MAX_CLIENT_FRAME_BYTES = 1024;
 
-const cursor = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const cursor = z.number().check(z.int(), z.gte(0), z.lte(Number.MAX_SAFE_INTEGER));
 
 export const clientFrameSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('resume'), since: cursor }),
-  z.strictObject({ type: z.literal('ping'), t: z.number().finite().optional() }),
+  z.strictObject({ type: z.literal('ping'), t: z.optional(z.number()) }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 

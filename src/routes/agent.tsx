@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { queryAudit } from '../db/audit.js';
 import { findInteraction, listInteractions } from '../db/interactions.js';
 import { AUDIT_ACTIONS } from '../db/schema.js';
@@ -31,13 +32,18 @@ function dashboardBase(tenant: string | undefined): string | null {
   return `https://manage.auth0.com/dashboard/${path}/users/`;
 }
 
+// Audit query errors are shown to the agent: English messages, as classic zod has by default.
+z.config(en());
+
+const queryInt = (min: number) => z.coerce.number().check(z.int(), z.gte(min));
+
 const auditQuerySchema = z.object({
-  agent: z.string().max(300).optional(),
-  action: z.enum(AUDIT_ACTIONS).optional(),
-  target: z.string().max(300).optional(),
-  since: z.coerce.number().int().min(0).optional(),
-  before: z.coerce.number().int().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  agent: z.optional(z.string().check(z.maxLength(300))),
+  action: z.optional(z.enum(AUDIT_ACTIONS)),
+  target: z.optional(z.string().check(z.maxLength(300))),
+  since: z.optional(queryInt(0)),
+  before: z.optional(queryInt(1)),
+  limit: z._default(queryInt(1).check(z.lte(500)), 100),
 });
 
 /**

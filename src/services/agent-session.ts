@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { deleteCookie, generateCookie, getCookie, setCookie } from 'hono/cookie';
 import { sign, verify } from 'hono/jwt';
 import type { CookieOptions } from 'hono/utils/cookie';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Config } from '../config.js';
 import type { AgentIdentity } from '../hub/types.js';
 
@@ -17,13 +17,13 @@ const OIDC_COOKIE = 'callerpop_oidc';
 
 const sessionSchema = z.object({
   purpose: z.literal('agent-session'),
-  sub: z.string().min(1).max(300),
-  name: z.string().max(300),
-  email: z.string().max(300).nullable(),
+  sub: z.string().check(z.minLength(1), z.maxLength(300)),
+  name: z.string().check(z.maxLength(300)),
+  email: z.nullable(z.string().check(z.maxLength(300))),
   method: z.enum(['token', 'oidc']),
   /** May read the audit log. */
   admin: z.boolean(),
-  csrf: z.string().min(16).max(100),
+  csrf: z.string().check(z.minLength(16), z.maxLength(100)),
   iat: z.number(),
   exp: z.number(),
 });
@@ -133,12 +133,12 @@ export function csrfMatches(session: AgentSession, presented: string | undefined
 
 const transactionSchema = z.object({
   purpose: z.literal('agent-oidc'),
-  state: z.string().min(16),
-  nonce: z.string().min(16),
-  verifier: z.string().min(43),
-  returnTo: z.string().startsWith('/agent'),
+  state: z.string().check(z.minLength(16)),
+  nonce: z.string().check(z.minLength(16)),
+  verifier: z.string().check(z.minLength(43)),
+  returnTo: z.string().check(z.startsWith('/agent')),
   /** Started from a framed page: the callback hands the session back to that frame (see handoff below). */
-  handoff: z.boolean().optional(),
+  handoff: z.optional(z.boolean()),
   exp: z.number(),
 });
 export type OidcTransaction = z.infer<typeof transactionSchema>;
@@ -182,11 +182,11 @@ export async function takeTransaction(c: Context, config: Config): Promise<OidcT
 
 const handoffSchema = z.object({
   purpose: z.literal('agent-handoff'),
-  jti: z.string().min(16),
+  jti: z.string().check(z.minLength(16)),
   session: z.object({
     sub: z.string(),
     name: z.string(),
-    email: z.string().nullable(),
+    email: z.nullable(z.string()),
     method: z.enum(['token', 'oidc']),
     admin: z.boolean(),
   }),

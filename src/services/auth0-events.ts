@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 
 /**
  * The JSON body of `POST /auth0/events`: what the Action scripts in `actions/` send, one discriminated union
@@ -13,44 +14,47 @@ import * as z from 'zod';
  * `occurred_at` is the Action's clock (ms) when it ran: the event time every index write is ordered by.
  */
 
-const text = (max: number) => z.string().max(max);
-const nullableText = (max: number) => text(max).nullish();
+// describeIssues' messages go back to the Action's logs: English, as classic zod has by default.
+z.config(en());
+
+const text = (max: number) => z.string().check(z.maxLength(max));
+const nullableText = (max: number) => z.nullish(text(max));
 
 const identity = z.looseObject({
   provider: text(100),
   // Some social providers report numeric ids.
-  user_id: z.union([text(300), z.number()]).transform(String),
-  connection: text(200).optional(),
+  user_id: z.pipe(z.union([text(300), z.number()]), z.transform(String)),
+  connection: z.optional(text(200)),
 });
 
 export const eventUser = z.object({
-  user_id: text(300).min(1),
+  user_id: text(300).check(z.minLength(1)),
   email: nullableText(320),
   name: nullableText(500),
   /** The connection's name (event.connection.name); `sms` for passwordless SMS users. */
   connection: nullableText(200),
   /** The connection's strategy, when the Action knows it (`sms`, `auth0`, `google-oauth2`…). */
   strategy: nullableText(100),
-  blocked: z.boolean().nullish(),
+  blocked: z.nullish(z.boolean()),
   /** ISO date of the last login as Auth0 reports it. */
   last_login: nullableText(40),
   phone_number: nullableText(64),
-  phone_verified: z.boolean().nullish(),
+  phone_verified: z.nullish(z.boolean()),
   /** event.user.identities: more than one means accounts linked into this (primary) user. */
-  identities: z.array(identity).max(100).optional(),
+  identities: z.optional(z.array(identity).check(z.maxLength(100))),
 });
 export type EventUser = z.output<typeof eventUser>;
 
-const occurredAt = z.number().int().positive();
+const occurredAt = z.number().check(z.int(), z.positive());
 
 const factor = z.looseObject({
   type: text(100),
-  options: z.record(z.string(), z.unknown()).optional(),
+  options: z.optional(z.record(z.string(), z.unknown())),
 });
 const method = z.looseObject({
   name: text(200),
-  type: text(100).optional(),
-  timestamp: text(40).optional(),
+  type: z.optional(text(100)),
+  timestamp: z.optional(text(40)),
 });
 
 export const PHONE_CHANNELS = ['sms', 'voice'] as const;
@@ -74,16 +78,17 @@ export const userLoginEvent = z.object({
   type: z.literal('user.login'),
   occurred_at: occurredAt,
   user: eventUser,
-  mfa: z
-    .object({
+  mfa: z._default(
+    z.object({
       /** event.user.multifactor: provider names (`guardian`…); empty when the user has none. */
-      multifactor: z.array(text(100)).max(50).optional(),
+      multifactor: z.optional(z.array(text(100)).check(z.maxLength(50))),
       /** event.user.enrolledFactors. Absent: unknown, nothing is removed. */
-      enrolled_factors: z.array(factor).max(50).optional(),
+      enrolled_factors: z.optional(z.array(factor).check(z.maxLength(50))),
       /** event.authentication.methods. */
-      methods: z.array(method).max(50).optional(),
-    })
-    .default({}),
+      methods: z.optional(z.array(method).check(z.maxLength(50))),
+    }),
+    {},
+  ),
 });
 
 export const enrollmentCheckEvent = z.object({
@@ -91,8 +96,8 @@ export const enrollmentCheckEvent = z.object({
   occurred_at: occurredAt,
   user: eventUser,
   phone_number: text(64),
-  channel: z.enum(PHONE_CHANNELS).optional(),
-  trigger: text(100).default('check'),
+  channel: z.optional(z.enum(PHONE_CHANNELS)),
+  trigger: z._default(text(100), 'check'),
 });
 
 export const phoneDeliverEvent = z.object({
@@ -105,15 +110,13 @@ export const phoneDeliverEvent = z.object({
     channel: z.enum(PHONE_CHANNELS),
     recipient: text(64),
     /** The one-time code; hashed on arrival, never stored or logged. */
-    code: text(20)
-      .regex(/^[0-9A-Za-z]+$/, 'must be letters and digits')
-      .optional(),
+    code: z.optional(text(20).check(z.regex(/^[0-9A-Za-z]+$/, 'must be letters and digits'))),
     /** The rendered SMS text (message_options.text / notification.as_text). */
-    text: text(1600).optional(),
+    text: z.optional(text(1600)),
     /** The rendered voice text (notification.as_voice). */
-    voice_text: text(4000).optional(),
+    voice_text: z.optional(text(4000)),
     /** BCP-47 or Auth0's `en_US` style. */
-    locale: text(35).optional(),
+    locale: z.optional(text(35)),
   }),
 });
 
@@ -128,7 +131,7 @@ export type UserRegisteredEvent = z.output<typeof userRegisteredEvent>;
 export type UserLoginEvent = z.output<typeof userLoginEvent>;
 export type EnrollmentCheckEvent = z.output<typeof enrollmentCheckEvent>;
 export type PhoneDeliverEvent = z.output<typeof phoneDeliverEvent>;
-export const AUTH0_EVENT_TYPES = auth0Event.options.map((o) => o.shape.type.value);
+export const AUTH0_EVENT_TYPES = auth0Event.def.options.flatMap((o) => o.shape.type.def.values);
 
 /** The answer to an enrollment check (alone, or inside a delivery on enrollment). */
 export interface EnrollmentAnswer {
@@ -150,7 +153,7 @@ export interface AppliedAnswer {
 }
 
 /** Turns zod issues into one line a person can act on. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.core.$ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { claimFeedEvent } from '../db/auth0-feed.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
@@ -16,14 +16,16 @@ export const LOG_SOURCE = 'auth0-log';
 /** Events applied per transaction. */
 const EVENTS_PER_TRANSACTION = 100;
 
+const text = (max: number) => z.string().check(z.maxLength(max));
+
 const logEvent = z.object({
-  log_id: z.string().min(1).max(200),
+  log_id: z.string().check(z.minLength(1), z.maxLength(200)),
   data: z.looseObject({
-    type: z.string().max(50),
-    date: z.string().max(40),
-    user_id: z.string().max(300).optional(),
-    details: z.unknown().optional(),
-    description: z.string().max(2000).optional(),
+    type: text(50),
+    date: text(40),
+    user_id: z.optional(text(300)),
+    details: z.optional(z.unknown()),
+    description: z.optional(text(2000)),
   }),
 });
 
