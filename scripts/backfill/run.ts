@@ -1,8 +1,3 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { createClient } from '@libsql/client';
-import type { ManagementClient } from 'auth0';
 import {
   type BackfillRun,
   createRun,
@@ -11,13 +6,13 @@ import {
   markRun,
   pruneMissingUsers,
 } from '../../src/db/backfill.js';
-import { createDb, type Db } from '../../src/db/client.js';
-import { applyMigrations } from '../../src/db/migrate-node.js';
 import type { CliOptions } from './args.js';
 import { type Counters, emptyCounters, restoreCounters } from './counters.js';
 import { describeError } from './describe-error.js';
 import { importExport } from './import.js';
+import { exportInput, fileInput } from './inputs.js';
 import { MASKED_NUMBERS_WARNING } from './mfa.js';
+import { openIndex } from './open-index.js';
 import { createProgress } from './progress.js';
 import { AdaptiveLimiter } from './rate-limiter.js';
 import { formatSummary } from './summary.js';
@@ -38,37 +33,6 @@ export interface RunResult {
   counters: Counters;
   runId: string;
   reason?: string;
-}
-
-/** Opens the same database `npm start` uses (or DATABASE_URL), with migrations applied. */
-export async function openIndex(
-  options: CliOptions,
-  dataDir: string,
-): Promise<{ db: Db; close: () => void }> {
-  const url = options.databaseUrl ?? `file:${resolve(dataDir, 'callerpop.db')}`;
-  if (url.startsWith('file:')) mkdirSync(dataDir, { recursive: true });
-  // One connection: the per-connection pragmas below then hold for every batch (the pool would open
-  // fresh connections with synchronous=FULL), and the import is sequential anyway.
-  const client = createClient({ url, authToken: options.databaseAuthToken, concurrency: 1 });
-  if (url.startsWith('file:')) {
-    await client.execute('pragma journal_mode = wal');
-    await client.execute('pragma busy_timeout = 5000');
-    await client.execute('pragma synchronous = normal');
-    await client.execute('pragma cache_size = -16384');
-  }
-  const db = createDb(client);
-  await applyMigrations(db);
-  return { db, close: () => client.close() };
-}
-
-interface Input {
-  path: string;
-  sourceKey: string;
-  source: string;
-  snapshotAt: number;
-  jobId?: string;
-  /** The export covers the whole tenant, so users missing from it are gone. */
-  complete: boolean;
 }
 
 export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunResult> {
@@ -195,59 +159,4 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
 function flags(o: { mfa?: boolean; prune?: boolean }): string {
   const list = [o.mfa ? '--mfa' : '', o.prune ? '--prune' : ''].filter(Boolean);
   return list.length > 0 ? list.join(' ') : 'neither --mfa nor --prune';
-}
-
-async function fileInput(options: CliOptions): Promise<Input> {
-  const path = resolve(options.file as string);
-  if (!existsSync(path)) throw new Error(`--file ${options.file}: no such file`);
-  const info = await stat(path);
-  if (!info.isFile()) throw new Error(`--file ${options.file}: not a regular file`);
-  const real = await realpath(path);
-  return {
-    path: real,
-    sourceKey: `file:${real}:${info.size}:${Math.floor(info.mtimeMs)}`,
-    source: real,
-    snapshotAt: options.asOf ?? Math.floor(info.mtimeMs),
-    complete: true,
-  };
-}
-
-/** Creates the export job (or picks up the one an unfinished run created) and downloads it to disk. */
-async function exportInput(
-  options: CliOptions,
-  io: RunIo,
-  api: AuthApi | undefined,
-  management: ManagementClient | undefined,
-  previous: BackfillRun | undefined,
-  note: (message: string) => void,
-): Promise<Input> {
-  if (!api || !management) throw new Error('Auth0 credentials are required to create an export job');
-  const workDir = resolve(options.workDir ?? join(io.dataDir, 'backfill'));
-  mkdirSync(workDir, { recursive: true });
-  let jobId = previous?.jobId ?? undefined;
-  let snapshotAt = previous?.snapshotAt ?? Date.now();
-  if (!jobId) {
-    const job = await api.createExportJob(management, options.connectionId);
-    jobId = job.id;
-    snapshotAt = job.createdAt;
-    note(`Created users export job ${jobId}.`);
-  }
-  const path = join(workDir, `${jobId}.ndjson.gz`);
-  if (!existsSync(path)) {
-    let last = '';
-    const location = await api.waitForExport(management, jobId, {
-      pollMs: options.pollIntervalMs,
-      signal: io.signal,
-      onStatus: (status, percent) => {
-        // Large tenants take minutes: say something when the job moves, not at every poll.
-        const line = `Export job ${jobId}: ${status}${percent === undefined ? '' : ` (${percent}%)`}`;
-        if (line !== last) note(line);
-        last = line;
-      },
-    });
-    await api.downloadExport(location, path, io.fetch);
-    note(`Downloaded the export to ${path}.`);
-  }
-  const sourceKey = `export:${options.auth0.domain}:${options.connectionId ?? 'all'}`;
-  return { path, sourceKey, source: path, snapshotAt, jobId, complete: !options.connectionId };
 }

@@ -1,0 +1,74 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { ManagementClient } from 'auth0';
+import type { BackfillRun } from '../../src/db/backfill.js';
+import type { CliOptions } from './args.js';
+
+type AuthApi = typeof import('./auth0-api.js');
+
+/** Where the users come from: a file given with --file, or a users export job downloaded to disk. */
+export interface Input {
+  path: string;
+  sourceKey: string;
+  source: string;
+  snapshotAt: number;
+  jobId?: string;
+  /** The export covers the whole tenant, so users missing from it are gone. */
+  complete: boolean;
+}
+
+export async function fileInput(options: CliOptions): Promise<Input> {
+  const path = resolve(options.file as string);
+  if (!existsSync(path)) throw new Error(`--file ${options.file}: no such file`);
+  const info = await stat(path);
+  if (!info.isFile()) throw new Error(`--file ${options.file}: not a regular file`);
+  const real = await realpath(path);
+  return {
+    path: real,
+    sourceKey: `file:${real}:${info.size}:${Math.floor(info.mtimeMs)}`,
+    source: real,
+    snapshotAt: options.asOf ?? Math.floor(info.mtimeMs),
+    complete: true,
+  };
+}
+
+/** Creates the export job (or picks up the one an unfinished run created) and downloads it to disk. */
+export async function exportInput(
+  options: CliOptions,
+  io: { dataDir: string; signal?: AbortSignal; fetch?: typeof fetch },
+  api: AuthApi | undefined,
+  management: ManagementClient | undefined,
+  previous: BackfillRun | undefined,
+  note: (message: string) => void,
+): Promise<Input> {
+  if (!api || !management) throw new Error('Auth0 credentials are required to create an export job');
+  const workDir = resolve(options.workDir ?? join(io.dataDir, 'backfill'));
+  mkdirSync(workDir, { recursive: true });
+  let jobId = previous?.jobId ?? undefined;
+  let snapshotAt = previous?.snapshotAt ?? Date.now();
+  if (!jobId) {
+    const job = await api.createExportJob(management, options.connectionId);
+    jobId = job.id;
+    snapshotAt = job.createdAt;
+    note(`Created users export job ${jobId}.`);
+  }
+  const path = join(workDir, `${jobId}.ndjson.gz`);
+  if (!existsSync(path)) {
+    let last = '';
+    const location = await api.waitForExport(management, jobId, {
+      pollMs: options.pollIntervalMs,
+      signal: io.signal,
+      onStatus: (status, percent) => {
+        // Large tenants take minutes: say something when the job moves, not at every poll.
+        const line = `Export job ${jobId}: ${status}${percent === undefined ? '' : ` (${percent}%)`}`;
+        if (line !== last) note(line);
+        last = line;
+      },
+    });
+    await api.downloadExport(location, path, io.fetch);
+    note(`Downloaded the export to ${path}.`);
+  }
+  const sourceKey = `export:${options.auth0.domain}:${options.connectionId ?? 'all'}`;
+  return { path, sourceKey, source: path, snapshotAt, jobId, complete: !options.connectionId };
+}
