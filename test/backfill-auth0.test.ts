@@ -2,6 +2,7 @@ import { ManagementClient } from 'auth0';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rebaseFetch } from '../scripts/backfill/auth0-api.js';
 import { backfillSandbox, db, type Sandbox, sms } from './backfill-support.js';
+import { eventually } from './support/eventually.js';
 import {
   type FakeAuth0,
   type FakeAuth0Options,
@@ -105,6 +106,9 @@ describe('backfill from an Auth0 tenant (export job, authentication-methods)', (
     const calls = fake.methodCalls();
     expect(calls).toHaveLength(40);
     expect(calls.filter((c) => c.status === 429)).toEqual([]);
+    // From the log alone: no second ever saw more calls than the bucket's size plus one second of refill.
+    for (const c of calls)
+      expect(calls.filter((d) => d.at >= c.at && d.at < c.at + 1000).length).toBeLessThanOrEqual(5 + 20);
     // Concurrency adapted upward while the bucket had room.
     expect(Math.max(...calls.map((c) => c.inFlight))).toBeGreaterThan(1);
     expect(result.counters).toMatchObject({ mfaUsers: 40, apiCalls: 40, throttled: 0, linksAdded: 40 });
@@ -157,6 +161,19 @@ describe('backfill from an Auth0 tenant (export job, authentication-methods)', (
     expect(fake.obfuscate).toBe(false);
     const fixed = await box.run(['--file', file, '--mfa'], fake.env);
     expect(fixed.counters).toMatchObject({ masked: 0, linksAdded: 3 });
+  });
+
+  it('stopped while the export job runs, resumes the same job', async () => {
+    const fake = await start({ users: tenant(6), exportPolls: 4 });
+    const stop = new AbortController();
+    const first = box.run(['--poll-interval', '50'], fake.env, stop.signal);
+    await eventually(() => (fake.log.some((r) => r.path.startsWith('/api/v2/jobs/job_')) ? true : undefined));
+    stop.abort();
+    expect((await first).status).toBe('interrupted');
+    const second = await box.run(['--poll-interval', '20'], fake.env);
+    expect(second.status).toBe('completed');
+    expect(second.counters.users).toBe(6);
+    expect(fake.log.filter((r) => r.path === '/api/v2/jobs/users-exports')).toHaveLength(1);
   });
 
   it('fails with the reason when the credentials are wrong, and leaves the index alone', async () => {

@@ -14,7 +14,11 @@ export function backfillSandbox() {
     dir,
     dbUrl,
     /** Runs `npm run backfill -- …args` in this process; returns the result and everything it printed. */
-    async run(args: string[], env: Record<string, string> = {}): Promise<RunResult & { output: string }> {
+    async run(
+      args: string[],
+      env: Record<string, string> = {},
+      signal?: AbortSignal,
+    ): Promise<RunResult & { output: string }> {
       const options = parseCli(args, { DATABASE_URL: dbUrl, ...env });
       if (options === 'help') throw new Error('help');
       const out = new PassThrough();
@@ -22,7 +26,7 @@ export function backfillSandbox() {
       out.on('data', (d) => {
         output += d;
       });
-      const result = await runBackfill(options, { out, tty: false, dataDir: dir });
+      const result = await runBackfill(options, { out, tty: false, dataDir: dir, signal });
       return { ...result, output };
     },
     async query<T = Record<string, unknown>>(sql: string, args: (string | number)[] = []): Promise<T[]> {

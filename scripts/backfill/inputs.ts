@@ -41,6 +41,8 @@ export async function exportInput(
   management: ManagementClient | undefined,
   previous: BackfillRun | undefined,
   note: (message: string) => void,
+  /** Called as soon as Auth0 accepted the job, so a run stopped while it waits resumes the same job. */
+  onJob: (job: { jobId: string; snapshotAt: number; path: string }) => Promise<void>,
 ): Promise<Input> {
   if (!api || !management) throw new Error('Auth0 credentials are required to create an export job');
   const workDir = resolve(options.workDir ?? join(io.dataDir, 'backfill'));
@@ -52,6 +54,7 @@ export async function exportInput(
     jobId = job.id;
     snapshotAt = job.createdAt;
     note(`Created users export job ${jobId}.`);
+    await onJob({ jobId, snapshotAt, path: join(workDir, `${jobId}.ndjson.gz`) });
   }
   const path = join(workDir, `${jobId}.ndjson.gz`);
   if (!existsSync(path)) {

@@ -84,23 +84,32 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
       resumedAfterLine = previous.line;
       progress.note(`Resuming run ${previous.id} after line ${previous.line}.`);
     }
-    const resolved = input ?? (await exportInput(options, io, api, management, run, progress.note));
+    const create = async (where: { source: string; jobId?: string; snapshotAt: number }) => {
+      const now = Date.now();
+      run ??= options.dryRun
+        ? ({ id: `dry-${crypto.randomUUID()}`, line: 0 } as BackfillRun)
+        : await createRun(db, {
+            id: crypto.randomUUID(),
+            sourceKey,
+            source: where.source,
+            jobId: where.jobId ?? null,
+            options: runOptions,
+            status: 'running',
+            snapshotAt: where.snapshotAt,
+            counters,
+            startedAt: now,
+            updatedAt: now,
+          });
+      return run;
+    };
+    const resolved =
+      input ??
+      (await exportInput(options, io, api, management, run, progress.note, (job) =>
+        create({ source: job.path, jobId: job.jobId, snapshotAt: job.snapshotAt }).then(() => {}),
+      ));
     source = resolved.jobId ? `${resolved.path} (export job ${resolved.jobId})` : resolved.path;
     const now = Date.now();
-    run ??= options.dryRun
-      ? ({ id: `dry-${crypto.randomUUID()}`, line: 0 } as BackfillRun)
-      : await createRun(db, {
-          id: crypto.randomUUID(),
-          sourceKey,
-          source,
-          jobId: resolved.jobId ?? null,
-          options: runOptions,
-          status: 'running',
-          snapshotAt: resolved.snapshotAt,
-          counters,
-          startedAt: now,
-          updatedAt: now,
-        });
+    run = await create({ source: resolved.source, jobId: resolved.jobId, snapshotAt: resolved.snapshotAt });
     if (!options.dryRun) await markRun(db, run.id, { status: 'running', now });
 
     const limiter = new AdaptiveLimiter({ maxConcurrency: options.concurrency, initialConcurrency: 1 });

@@ -47,6 +47,8 @@ export interface FakeAuth0Options {
   obfuscate?: boolean;
   /** Added before answering authentication-methods, so concurrency matters. */
   latencyMs?: number;
+  /** Polls of GET /jobs/{id} before the export completes (default 2). */
+  exportPolls?: number;
 }
 
 export interface LoggedRequest {
@@ -181,7 +183,7 @@ export async function startFakeAuth0(options: FakeAuth0Options = {}) {
       const record = jobs.get(jobMatch[1] as string);
       if (!record) return error(res, 404, 'The job does not exist');
       record.polls += 1;
-      const status = record.polls === 1 ? 'processing' : 'completed';
+      const status = record.polls < (options.exportPolls ?? 2) ? 'processing' : 'completed';
       const extra =
         status === 'completed'
           ? { location: `${baseUrl}/exports/${record.job.id}.json.gz`, percentage_done: 100 }
