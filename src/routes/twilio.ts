@@ -2,7 +2,8 @@ import { type Context, Hono } from 'hono';
 import { getRuntimeKey } from 'hono/adapter';
 import type { AppDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
-import { type Background, errorMessage, handleCallStatus, handleInbound } from '../services/inbound.js';
+import { handleCallStatus } from '../services/call-status.js';
+import { type Background, errorMessage, handleInbound } from '../services/inbound.js';
 import {
   type TwilioEnv,
   type TwilioParams,

@@ -1,11 +1,5 @@
 import type { Config } from '../config.js';
-import {
-  claimEvent,
-  findEventResponse,
-  findInteraction,
-  type InteractionRecord,
-  updateInteraction,
-} from '../db/interactions.js';
+import { findEventResponse, type InteractionRecord } from '../db/interactions.js';
 import type { InteractionChannel } from '../db/schema.js';
 import { updateEventResponse } from '../db/webhook-queries.js';
 import type { AppDeps } from '../deps.js';
@@ -37,7 +31,8 @@ export interface InboundMessage {
   idempotencyToken?: string;
 }
 
-const EVENT_SOURCE = 'twilio';
+/** processed_events source for Twilio's idempotency tokens. */
+export const EVENT_SOURCE = 'twilio';
 /** Background retries after a failed write: about two minutes in all, then the interaction is given up. */
 const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000, 15000, 30000, 60000];
 /** Bounds the memory a long outage can take: beyond this many pending interactions, new ones are dropped. */
@@ -76,7 +71,7 @@ export function errorMessage(err: unknown): string {
 }
 
 /** Resolves with the promise's value, or with `timeout` once `ms` pass first. */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | { timeout: true }> {
+export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | { timeout: true }> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<{ timeout: true }>((resolve) => {
     timer = setTimeout(() => resolve({ timeout: true }), ms);
@@ -143,7 +138,7 @@ async function persist(
 }
 
 /** Keeps trying to record an interaction the webhook answered without; gives up after ~2 minutes. */
-async function recordLater(
+export async function recordLater(
   deps: AppDeps,
   first: Promise<unknown>,
   retry: () => Promise<unknown>,
@@ -249,66 +244,4 @@ function scheduleRetry(
     return Promise.resolve();
   }
   return recordLater(deps, first, retry, context);
-}
-
-/** Twilio's CallStatus values, in the order a call moves through them; the last five all end it. */
-const STATUS_RANK: Record<string, number> = {
-  queued: 0,
-  ringing: 1,
-  'in-progress': 2,
-  completed: 3,
-  busy: 3,
-  failed: 3,
-  'no-answer': 3,
-  canceled: 3,
-};
-
-export interface CallStatusUpdate {
-  callSid: string;
-  /** Set when the callback is for the agent leg of a `<Dial>`: the interaction is the parent call. */
-  parentCallSid?: string;
-  callStatus: string;
-  idempotencyToken?: string;
-}
-
-async function applyCallStatus(
-  deps: AppDeps,
-  update: CallStatusUpdate,
-  background: Background,
-  checkToken: boolean,
-): Promise<void> {
-  const { db } = deps;
-  const rank = STATUS_RANK[update.callStatus];
-  if (rank === undefined) return;
-  // Only Twilio's own redeliveries are screened: our background retry may follow a claimed token.
-  if (checkToken && update.idempotencyToken) {
-    const first = await claimEvent(db, EVENT_SOURCE, update.idempotencyToken, deps.now());
-    if (!first) return;
-  }
-  const record =
-    (update.parentCallSid ? await findInteraction(db, update.parentCallSid) : undefined) ??
-    (await findInteraction(db, update.callSid));
-  if (!record) return;
-  // Callbacks can arrive late or twice: a call never moves backwards, and an ended call stays ended.
-  if (rank <= (STATUS_RANK[record.status] ?? -1)) return;
-  const updated = await updateInteraction(db, record.twilioSid, { status: update.callStatus }, deps.now());
-  if (updated) publishInteraction(deps, updated, background);
-}
-
-/** The voice status callback. Answers at once; a slow or absent database is retried in the background. */
-export async function handleCallStatus(
-  deps: AppDeps,
-  update: CallStatusUpdate,
-  background: Background,
-): Promise<void> {
-  const first = applyCallStatus(deps, update, background, true);
-  try {
-    const outcome = await withDeadline(first, deps.config.LOOKUP_DEADLINE_MS);
-    if ('value' in outcome) return;
-  } catch {
-    // Retried below.
-  }
-  const context = { sid: update.callSid, status: update.callStatus };
-  deps.logger.warn('index unavailable: call status queued for retry', context);
-  background(recordLater(deps, first, () => applyCallStatus(deps, update, background, false), context));
 }
