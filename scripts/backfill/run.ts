@@ -1,11 +1,4 @@
-import {
-  type BackfillRun,
-  createRun,
-  findResumableRun,
-  forgetSeen,
-  markRun,
-  pruneMissingUsers,
-} from '../../src/db/backfill.js';
+import { type BackfillRun, createRun, findResumableRun, finishRun, markRun } from '../../src/db/backfill.js';
 import type { CliOptions } from './args.js';
 import { type Counters, emptyCounters, restoreCounters } from './counters.js';
 import { describeError } from './describe-error.js';
@@ -143,15 +136,21 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
       },
     });
     if (io.signal?.aborted) return finish('interrupted');
-    if (trackSeen) {
-      counters.linksRemoved += await pruneMissingUsers(db, {
-        runId: run.id,
-        snapshotAt: resolved.snapshotAt,
-        dryRun: options.dryRun,
-      });
-      await forgetSeen(db, run.id);
-    }
-    if (!options.dryRun) await markRun(db, run.id, { status: 'completed', counters, now: Date.now() });
+    // An export with no users at all is not evidence that every user is gone.
+    const pruneMissing = trackSeen && counters.users > 0;
+    if (trackSeen && !pruneMissing)
+      progress.note('No users in the export: links of missing users are not pruned.');
+    await finishRun(db, {
+      runId: run.id,
+      snapshotAt: resolved.snapshotAt,
+      pruneMissing,
+      dryRun: options.dryRun,
+      counters: (removed) => {
+        counters.linksRemoved += removed;
+        return counters;
+      },
+      now: Date.now(),
+    });
     return finish('completed');
   } catch (error) {
     // Ctrl-C while waiting for the export job or the download: nothing is lost, the run resumes.

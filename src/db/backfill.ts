@@ -236,35 +236,55 @@ export async function markRun(
 }
 
 /**
- * After a complete export: users the index knows but the export does not are gone from Auth0, so their
- * live links are removed as of the export's time (a link written later, by an Action, stays).
+ * Ends a run in one transaction: with `pruneMissing`, the live links of users the complete export did not
+ * list (gone from Auth0) are removed as of the export's time (a link written later, by an Action, stays);
+ * the seen users are forgotten and the run is marked completed. One transaction, so a kill in between
+ * can never leave a completed sweep with a run still open (whose resume would see no users and prune all).
+ * A dry run only counts, and leaves no run behind.
  */
-export async function pruneMissingUsers(
+export async function finishRun(
   db: Db,
-  options: { runId: string; snapshotAt: number; dryRun: boolean },
+  options: {
+    runId: string;
+    snapshotAt: number;
+    pruneMissing: boolean;
+    dryRun: boolean;
+    counters: (removedMissing: number) => unknown;
+    now: number;
+  },
 ): Promise<number> {
-  const seen = db
-    .select({ userId: backfillSeen.userId })
-    .from(backfillSeen)
-    .where(eq(backfillSeen.runId, options.runId));
-  const where = and(
-    isNull(phoneLinks.removedAt),
-    lte(phoneLinks.eventAt, options.snapshotAt),
-    inArray(phoneLinks.source, [...PHONE_SOURCES]),
-    notInArray(phoneLinks.userId, seen),
-  );
-  if (options.dryRun) {
-    const [row] = await db.select({ n: sql<number>`count(*)` }).from(phoneLinks).where(where);
-    return Number(row?.n ?? 0);
-  }
-  const removed = await db
-    .update(phoneLinks)
-    .set({ removedAt: options.snapshotAt, eventAt: options.snapshotAt })
-    .where(where)
-    .returning({ id: phoneLinks.id });
-  return removed.length;
-}
-
-export async function forgetSeen(db: Db, runId: string): Promise<void> {
-  await db.delete(backfillSeen).where(eq(backfillSeen.runId, runId));
+  return db.transaction(async (tx) => {
+    let removed = 0;
+    if (options.pruneMissing) {
+      const seen = tx
+        .select({ userId: backfillSeen.userId })
+        .from(backfillSeen)
+        .where(eq(backfillSeen.runId, options.runId));
+      const where = and(
+        isNull(phoneLinks.removedAt),
+        lte(phoneLinks.eventAt, options.snapshotAt),
+        inArray(phoneLinks.source, [...PHONE_SOURCES]),
+        notInArray(phoneLinks.userId, seen),
+      );
+      if (options.dryRun) {
+        const [row] = await tx.select({ n: sql<number>`count(*)` }).from(phoneLinks).where(where);
+        removed = Number(row?.n ?? 0);
+      } else {
+        const rows = await tx
+          .update(phoneLinks)
+          .set({ removedAt: options.snapshotAt, eventAt: options.snapshotAt })
+          .where(where)
+          .returning({ id: phoneLinks.id });
+        removed = rows.length;
+      }
+    }
+    await tx.delete(backfillSeen).where(eq(backfillSeen.runId, options.runId));
+    const counters = options.counters(removed);
+    if (!options.dryRun)
+      await tx
+        .update(backfillRuns)
+        .set({ status: 'completed', counters, error: null, updatedAt: options.now, finishedAt: options.now })
+        .where(eq(backfillRuns.id, options.runId));
+    return removed;
+  });
 }
