@@ -26,7 +26,8 @@ export interface MfaResult {
  * but the last digits replaced (e.g. "XXXXXXXX4567"). Such a value is not a number and must not be indexed.
  */
 export function isMaskedPhone(value: string): boolean {
-  return /[xX*•]/.test(value);
+  // A run of mask characters, not a lone "x" (which some people type before an extension).
+  return /[xX*•]{2,}/.test(value);
 }
 
 export function phonesFromMethods(methods: readonly Management.UserAuthenticationMethod[]): {
