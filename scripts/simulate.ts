@@ -161,9 +161,16 @@ async function main() {
 
   const interactionSid = params.CallSid ?? params.MessageSid;
   if (!interactionSid) return;
-  const res = await send(`${base}/api/interactions/${encodeURIComponent(interactionSid)}`, {
-    headers: { authorization: `Bearer ${config.ADMIN_TOKEN}` },
-  });
+  // A text is answered before it is recorded (a few ms behind): give it a moment to appear.
+  let res: Response | undefined;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    res = await send(`${base}/api/interactions/${encodeURIComponent(interactionSid)}`, {
+      headers: { authorization: `Bearer ${config.ADMIN_TOKEN}` },
+    });
+    if (res.status !== 404 || command === 'status') break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!res) return;
   if (!res.ok) {
     console.log(`\nGET /api/interactions/${interactionSid} → ${res.status} ${await res.text()}`);
     return;
