@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { describeError } from './logger.js';
 
 /** The one error shape every failure answers with: `{ error: { code, message, requestId } }`. */
 export interface ErrorBody {
@@ -51,6 +52,7 @@ export function handleError(err: Error, c: Context): Response {
     const code = CODES[status] ?? 'error';
     return c.json(errorBody(c, code, err.message || code.replaceAll('_', ' ')), status);
   }
-  c.get('logger')?.error('unhandled error', { error: err.message, stack: err.stack });
+  // The message may quote query parameters (phone numbers): log it masked, never the stack's raw text.
+  c.get('logger')?.error('unhandled error', { error: describeError(err) });
   return c.json(errorBody(c, 'internal', 'Internal error'), 500);
 }

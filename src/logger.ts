@@ -1,3 +1,5 @@
+import { maskPhone } from './phone/normalize.js';
+
 /** Structured one-line JSON logs. Phone numbers must be masked by the caller (see maskPhone). */
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -33,4 +35,16 @@ export function createMemoryLogger(): Logger & {
     warn: (message, fields) => lines.push({ level: 'warn', message, fields }),
     error: (message, fields) => lines.push({ level: 'error', message, fields }),
   };
+}
+
+const LONG_DIGIT_RUN = /\+?\d{6,}/g;
+
+/**
+ * An error's message, safe to log: drivers quote query parameters (phone numbers) in their messages, so
+ * every long run of digits is masked, and the text is capped.
+ */
+export function describeError(err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return message.replace(LONG_DIGIT_RUN, (digits) => maskPhone(digits)).slice(0, 300);
 }
