@@ -1,5 +1,5 @@
 /** Display formatting for agents' screens; storage and matching always use E.164. */
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max/es6';
 
 const PARSE_OPTIONS = { extract: false } as const;
 

@@ -8,7 +8,7 @@ import {
   isSupportedCountry,
   type PhoneNumber,
   parsePhoneNumberFromString,
-} from 'libphonenumber-js/max';
+} from 'libphonenumber-js/max/es6';
 
 export type NotAPhoneReason =
   | 'empty'
