@@ -3,8 +3,10 @@ import { WebSocketServer } from 'ws';
 import { createApp } from './app.js';
 import { ConfigError } from './config.js';
 import type { MemoryHub } from './hub/memory.js';
+import { describeError } from './logger.js';
 import { buildNodeDeps } from './node/deps.js';
 import { DEV_SECRETS_PATH, loadNodeConfig } from './node/env.js';
+import { runRetention } from './services/retention.js';
 
 /** The embedded default: Node, a local libSQL file, an in-process hub. `npm start` runs this. */
 async function main() {
@@ -46,7 +48,18 @@ async function main() {
     console.log(lines.join('\n'));
   });
 
+  // Retention, as the Worker's hourly Cron Trigger does it: expired calls and texts are personal data.
+  const purge = () =>
+    runRetention(deps).catch((err: unknown) =>
+      deps.logger.error('retention failed', { error: describeError(err) }),
+    );
+  // First run a minute after start, so the banner stays the first thing printed.
+  setTimeout(purge, 60_000).unref();
+  const retentionTimer = setInterval(purge, 60 * 60 * 1000);
+  retentionTimer.unref();
+
   const shutdown = () => {
+    clearInterval(retentionTimer);
     // Open agent sockets would hold server.close() until the forced exit: say goodbye (1001) first.
     const hub = deps.hub as Partial<MemoryHub>;
     hub.disconnectAll?.();
