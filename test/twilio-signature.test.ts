@@ -1,3 +1,7 @@
+import type { Server } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestContext, TEST_ENV, type TestContext } from './support/context.js';
 import { formBody, signForm, signJson, smsParams, twilioFormRequest } from './support/twilio-sign.js';
@@ -160,5 +164,78 @@ describe('Twilio signature middleware', () => {
       body: 'From=%2B14155550100',
     });
     expect(res.status).toBe(403);
+  });
+
+  describe('over real HTTP (@hono/node-server, as npm start serves it)', () => {
+    /** Raw HTTP/1.1 POST, so the test controls Content-Length and Transfer-Encoding itself. */
+    async function rawPost(
+      body: string,
+      headers: Record<string, string>,
+      chunked: boolean,
+    ): Promise<{ status: number; text: string }> {
+      const server = serve({ fetch: ctx.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+      await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+      const { port } = server.address() as AddressInfo;
+      try {
+        return await new Promise((resolve, reject) => {
+          const req = httpRequest(
+            {
+              host: '127.0.0.1',
+              port,
+              method: 'POST',
+              path: '/twilio/sms',
+              headers: chunked ? headers : { ...headers, 'content-length': Buffer.byteLength(body) },
+            },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (chunk: string) => {
+                text += chunk;
+              });
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+            },
+          );
+          req.on('error', reject);
+          if (chunked) for (let i = 0; i < body.length; i += 8192) req.write(body.slice(i, i + 8192));
+          else req.write(body);
+          req.end();
+        });
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    }
+
+    const signedHeaders = (params: Record<string, string | string[]>) => ({
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': signForm(`${BASE}/twilio/sms`, params),
+    });
+
+    it('verifies a signed webhook sent with a Content-Length, and with chunked encoding', async () => {
+      ctx = await createTestContext();
+      for (const chunked of [false, true]) {
+        const params = smsParams('+14155550100', 'Grüße 👋 over the wire');
+        const res = await rawPost(formBody(params), signedHeaders(params), chunked);
+        expect(res.status).toBe(200);
+        expect(res.text).toContain('<Response/>');
+      }
+    });
+
+    it('413 for a declared or streamed body over 64 KiB, nothing written', async () => {
+      ctx = await createTestContext();
+      for (const chunked of [false, true]) {
+        const params = smsParams('+14155550100', 'x'.repeat(70 * 1024));
+        const res = await rawPost(formBody(params), signedHeaders(params), chunked);
+        expect(res.status).toBe(413);
+      }
+      expect(await countInteractions(ctx)).toBe(0);
+    });
+
+    it('rejects a tampered body sent with a Content-Length', async () => {
+      ctx = await createTestContext();
+      const params = smsParams('+14155550100', 'hello');
+      const res = await rawPost(formBody({ ...params, Body: 'hellO' }), signedHeaders(params), false);
+      expect(res.status).toBe(403);
+    });
   });
 });

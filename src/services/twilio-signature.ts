@@ -120,7 +120,7 @@ export function twilioSignature(config: Config): MiddlewareHandler<TwilioEnv> {
     const type = mediaType(c.req.header('content-type'));
     if (type !== FORM && type !== JSON_TYPE && type !== '') throw unsupportedMediaType();
     const signature = c.req.header('x-twilio-signature');
-    return limit(c, async () => {
+    const check = async () => {
       // Bytes, then UTF-8: workerd warns on every .text() of a form body (forms are ASCII-safe anyway).
       const body = utf8.decode(await c.req.arrayBuffer());
       if (type === '' && body !== '') throw unsupportedMediaType();
@@ -136,6 +136,17 @@ export function twilioSignature(config: Config): MiddlewareHandler<TwilioEnv> {
       }
       c.set('twilioRequest', verdict.request);
       await next();
-    });
+    };
+    // A declared length (what Twilio always sends) is checked here and the body read in one piece: Hono's
+    // bodyLimit asks for the request's body stream, which on Node turns the server's light request into
+    // a full fetch Request with a web stream and an AbortController (measured: ~50 µs a webhook, a
+    // quarter of its CPU). The HTTP parser never delivers more bytes than the declared length. A body
+    // without one (chunked) still goes through bodyLimit, which counts the bytes as they arrive.
+    const length = c.req.header('content-length');
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (Number.parseInt(length, 10) > TWILIO_MAX_BODY) throw payloadTooLarge();
+      return check();
+    }
+    return limit(c, check);
   };
 }
