@@ -106,7 +106,11 @@ async function persist(
   background: Background,
 ): Promise<string> {
   const { db, config } = deps;
-  const token = message.idempotencyToken;
+  // A text's answer depends on the configuration alone, and its MessageSid already makes the record
+  // idempotent: a redelivery (same token, same SID) records nothing and answers the same TwiML without a
+  // processed_events row, so none is written (one insert into a randomly keyed index less per text).
+  // A call's answer carries the interaction id and its matches, so its token keeps the answer given.
+  const token = message.channel === 'voice' ? message.idempotencyToken : undefined;
   const result = await recordInteractionBatched(db, {
     record: {
       id,
