@@ -43,6 +43,27 @@ export async function openDatabase(config: Config) {
   return { client, db };
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/**
+ * A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits. Ids made one after another
+ * sort one after another, so a new interaction's primary key lands at the right edge of its index
+ * instead of on a random page of it (fewer pages dirtied, and written to the WAL, per commit). 74 random
+ * bits keep an id as unguessable as it needs to be (screen-pop URLs carry it).
+ */
+export function uuidv7(now = Date.now()): string {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  let ms = now;
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  b[6] = 0x70 | ((b[6] as number) & 0x0f);
+  b[8] = 0x80 | ((b[8] as number) & 0x3f);
+  const h = Array.from(b, (x) => HEX[x] as string);
+  return `${h.slice(0, 4).join('')}-${h.slice(4, 6).join('')}-${h.slice(6, 8).join('')}-${h.slice(8, 10).join('')}-${h.slice(10).join('')}`;
+}
+
 /** The Node entry's dependencies: real database, in-process hub, console logs. */
 export async function buildNodeDeps(
   config: Config,
@@ -60,7 +81,7 @@ export async function buildNodeDeps(
     hub,
     logger,
     now: () => Date.now(),
-    newId: () => crypto.randomUUID(),
+    newId: () => uuidv7(),
     fetch: globalThis.fetch.bind(globalThis),
   };
   return { deps, close: () => client.close() };
