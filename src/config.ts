@@ -168,7 +168,11 @@ export class ConfigError extends Error {
 }
 
 /** Parses raw variables; the error names every variable that is missing or wrong. */
-export function parseConfig(input: ConfigInput): Config {
+export function parseConfig(raw: ConfigInput): Config {
+  // An empty variable means "not set" (as in a copied .env.example), so defaults apply to it.
+  const input: ConfigInput = {};
+  for (const [key, value] of Object.entries(raw))
+    if (value !== undefined && value.trim() !== '') input[key] = value;
   const result = configSchema.safeParse(input);
   if (result.success) {
     const missing = missingAgentOidcSettings(result.data);
