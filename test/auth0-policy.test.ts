@@ -14,11 +14,36 @@ import { postAuth0Event } from './support/auth0-sign.js';
 
 const NUMBER = '+14155550100';
 const BLOCK_MESSAGE = 'Please choose another phone number.';
+const MALLORY = {
+  user_id: 'auth0|mallory',
+  email: 'mallory@example.com',
+  connection: 'Username-Password-Authentication',
+};
 
 async function enroll(f: Auth0Fixture, user: Record<string, unknown>, recipient = NUMBER) {
   const res = await postAuth0Event(f.ctx.app, deliverEvent({ user, recipient }));
   expect(res.status).toBe(200);
   return (await res.json()) as Record<string, unknown>;
+}
+
+/** Alice types the code and signs in: post-login proves the number her latest code went to. */
+async function confirm(f: Auth0Fixture, user: Record<string, unknown>) {
+  const now = new Date().toISOString();
+  const res = await postAuth0Event(f.ctx.app, {
+    type: 'user.login',
+    occurred_at: Date.now(),
+    user,
+    mfa: {
+      multifactor: ['guardian'],
+      enrolled_factors: [{ type: 'phone' }],
+      methods: [
+        { name: 'pwd', timestamp: now },
+        { name: 'mfa', type: 'phone', timestamp: now },
+      ],
+    },
+  });
+  expect(res.status).toBe(200);
+  expect(((await res.json()) as { applied: string[] }).applied).toContain('mfa_verified');
 }
 
 async function check(f: Auth0Fixture, user: Record<string, unknown>, phone = NUMBER) {
@@ -44,6 +69,7 @@ describe('one number per user', () => {
     await setup();
     expect(f.ctx.config.ENROLLMENT_POLICY).toBe('warn');
     await enroll(f, ALICE);
+    await confirm(f, ALICE);
     const second = await enroll(f, BOB);
     expect(second).toMatchObject({ delivered: true, enrollment: { allowed: true, decision: 'warn' } });
     expect(f.twilio.messages).toHaveLength(2);
@@ -63,6 +89,7 @@ describe('one number per user', () => {
   it('blocks a number another account signs in with, without saying whose, and sends nothing', async () => {
     await setup({ ENROLLMENT_POLICY: 'block' });
     await enroll(f, ALICE);
+    await confirm(f, ALICE);
     const refused = await enroll(f, BOB);
     expect(refused).toEqual({
       delivered: false,
@@ -82,6 +109,32 @@ describe('one number per user', () => {
       decision: 'block',
       conflicting: [{ userId: 'auth0|alice', sources: ['mfa_sms'] }],
     });
+    expect(await check(f, BOB)).toEqual({ allowed: false, decision: 'block', message: BLOCK_MESSAGE });
+  });
+
+  it('does not let an enrollment nobody completed claim the number (block)', async () => {
+    await setup({ ENROLLMENT_POLICY: 'block' });
+    // Mallory types Alice's number and never enters the code.
+    await enroll(f, MALLORY);
+    // Alice enrolls her own number: no conflict, her code is sent, and her confirmation verifies it.
+    expect(await enroll(f, ALICE)).toMatchObject({
+      delivered: true,
+      enrollment: { allowed: true, decision: 'allow' },
+    });
+    const [latest] = await listEnrollmentDecisions(f.ctx.deps.db, NUMBER);
+    expect(latest).toMatchObject({ userId: 'auth0|alice', reason: 'no_conflict', conflicting: [] });
+    await confirm(f, ALICE);
+    // Once Alice proved it, the attacker is the one refused.
+    expect(await check(f, MALLORY)).toEqual({ allowed: false, decision: 'block', message: BLOCK_MESSAGE });
+    // Under warn nothing is flagged for agents either.
+    expect(await findPolicyWarnings(f.ctx.deps.db, NUMBER)).toEqual([]);
+  });
+
+  it('still counts a passwordless login as a conflict, verified flag or not', async () => {
+    await setup({ ENROLLMENT_POLICY: 'block' });
+    await upsertLinks(f.ctx.deps.db, [
+      { e164: NUMBER, userId: 'sms|6612', source: 'passwordless', verified: false, at: Date.now() },
+    ]);
     expect(await check(f, BOB)).toEqual({ allowed: false, decision: 'block', message: BLOCK_MESSAGE });
   });
 
@@ -113,7 +166,7 @@ describe('one number per user', () => {
       { userId: 'sms|carol', primaryUserId: 'auth0|carol', at: Date.now() },
     ]);
     await upsertLinks(f.ctx.deps.db, [
-      { e164: '+14155550122', userId: 'auth0|carol', source: 'mfa_sms', at: Date.now() },
+      { e164: '+14155550122', userId: 'auth0|carol', source: 'mfa_sms', verified: true, at: Date.now() },
     ]);
     expect(await check(f, { user_id: 'sms|carol' }, '+14155550122')).toMatchObject({ allowed: true });
     expect(await check(f, BOB, '+14155550122')).toMatchObject({ allowed: false });
@@ -122,6 +175,7 @@ describe('one number per user', () => {
   it('always allows configured shared numbers, written in any format', async () => {
     await setup({ ENROLLMENT_POLICY: 'block', SHARED_NUMBERS: '(415) 555-0100, +44 20 7123 4567' });
     await enroll(f, ALICE);
+    await confirm(f, ALICE);
     expect(await enroll(f, BOB)).toMatchObject({
       delivered: true,
       enrollment: { allowed: true, decision: 'allow' },
@@ -141,6 +195,7 @@ describe('one number per user', () => {
   it('under allow, records the conflict but changes nothing', async () => {
     await setup({ ENROLLMENT_POLICY: 'allow' });
     await enroll(f, ALICE);
+    await confirm(f, ALICE);
     expect(await enroll(f, BOB)).toMatchObject({ delivered: true, enrollment: { decision: 'allow' } });
     const [latest] = await listEnrollmentDecisions(f.ctx.deps.db, NUMBER);
     expect(latest).toMatchObject({ decision: 'allow', reason: 'conflict', policy: 'allow' });

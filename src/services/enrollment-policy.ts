@@ -8,16 +8,24 @@ import type { EnrollmentAnswer } from './auth0-events.js';
 
 /**
  * One number per user. When an account enrolls a phone for MFA, every other *person* already using that
- * number to sign in (an MFA phone or a passwordless SMS login) is a conflict. Not conflicts: the same
- * user re-enrolling, accounts linked to the same person (Auth0 account linking), a configured shared
- * number, and profile phone numbers (unverified data, not a way in).
+ * number to sign in (a verified MFA phone or a passwordless SMS login) is a conflict. Not conflicts: the
+ * same user re-enrolling, accounts linked to the same person (Auth0 account linking), a configured shared
+ * number, profile phone numbers (unverified data, not a way in), and MFA phones not yet verified: anyone
+ * can start an enrollment with any number, so an enrollment nobody completed proves nothing and must not
+ * lock the number's owner out.
  *
  * ENROLLMENT_POLICY decides what a conflict does: `allow` (record only), `warn` (let it through, flag it for
  * agents) or `block` (refuse with ENROLLMENT_BLOCK_MESSAGE, which names no one). Every decision is recorded.
  */
 
-/** Links that prove someone signs in with the number. */
+/** Links that prove someone signs in with the number (MFA ones only once verified, see isSignIn). */
 const SIGN_IN_SOURCES: ReadonlySet<PhoneSource> = new Set(['mfa_sms', 'mfa_voice', 'passwordless']);
+
+/** A passwordless identity is its number; an MFA phone counts once a login or the log stream proved it. */
+function isSignIn(row: LinkRow): boolean {
+  if (!SIGN_IN_SOURCES.has(row.source)) return false;
+  return row.source === 'passwordless' || row.verified;
+}
 
 export type PolicyReason = 'no_conflict' | 'same_person' | 'shared_number' | 'conflict';
 
@@ -77,6 +85,7 @@ function groupOthers(
       samePerson = true;
       continue;
     }
+    if (!isSignIn(row)) continue;
     const sources = byUser.get(row.userId) ?? [];
     sources.push(row.source);
     byUser.set(row.userId, sources);
