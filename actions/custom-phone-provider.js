@@ -31,8 +31,11 @@ function callerpopSign(secrets, id, timestamp, body) {
  * POSTs one event to `${CALLERPOP_URL}/auth0/events` and returns callerpop's JSON answer. A network error,
  * timeout, 409, 429 or 5xx is tried again under the same webhook-id (callerpop applies an id once); the
  * error thrown at the end has `retryable` set when trying later could help.
+ * `key` names the Auth0 event itself (not this run): the webhook-id is derived from it, so when Auth0 runs
+ * the Action again for the same event (api.notification.retry(), a flow retry) callerpop answers from its
+ * record instead of sending a second code. Without a key each run gets a random id.
  */
-async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2 } = {}) {
+async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2, key } = {}) {
   const secrets = event.secrets || {};
   const base = String(secrets.CALLERPOP_URL || '').replace(/\/+$/, '');
   if (!base || !secrets.CALLERPOP_SECRET) {
@@ -41,7 +44,9 @@ async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2 } 
     });
   }
   const body = JSON.stringify(payload);
-  const id = `msg_${crypto.randomUUID()}`;
+  const id = key
+    ? `msg_${crypto.createHash('sha256').update(String(key)).digest('base64url')}`
+    : `msg_${crypto.randomUUID()}`;
   const timestamp = Math.floor(Date.now() / 1000);
   const headers = {
     'content-type': 'application/json',
@@ -109,23 +114,41 @@ const PURPOSES = { otp_enroll: 'enrollment', otp_verify: 'authentication' };
 
 exports.onExecuteCustomPhoneProvider = async (event, api) => {
   const notification = event.notification || {};
+  const channel = notification.delivery_method === 'voice' ? 'voice' : 'sms';
+  // A code names its notification: after api.notification.retry() Auth0 runs this again for the same code,
+  // and the same webhook-id makes callerpop answer from its record instead of sending it twice. Notices
+  // without a code (blocked_account, …) carry nothing stable, so each run is its own message.
+  const key = notification.code
+    ? [
+        'custom-phone-provider',
+        event.user?.user_id,
+        notification.recipient,
+        notification.code,
+        channel,
+        notification.message_type,
+      ].join('|')
+    : undefined;
   let answer;
   try {
-    answer = await callerpopPost(event, {
-      type: 'phone.deliver',
-      occurred_at: Date.now(),
-      trigger: 'custom-phone-provider',
-      user: callerpopUser(event),
-      message: {
-        purpose: PURPOSES[notification.message_type] || notification.message_type,
-        channel: notification.delivery_method === 'voice' ? 'voice' : 'sms',
-        recipient: notification.recipient,
-        code: notification.code || undefined,
-        text: notification.as_text || undefined,
-        voice_text: notification.as_voice || undefined,
-        locale: notification.locale || undefined,
+    answer = await callerpopPost(
+      event,
+      {
+        type: 'phone.deliver',
+        occurred_at: Date.now(),
+        trigger: 'custom-phone-provider',
+        user: callerpopUser(event),
+        message: {
+          purpose: PURPOSES[notification.message_type] || notification.message_type,
+          channel,
+          recipient: notification.recipient,
+          code: notification.code || undefined,
+          text: notification.as_text || undefined,
+          voice_text: notification.as_voice || undefined,
+          locale: notification.locale || undefined,
+        },
       },
-    });
+      { key },
+    );
   } catch (err) {
     if (err.retryable) api.notification.retry(err.message);
     else api.notification.drop(err.message);

@@ -38,6 +38,24 @@ describe('actions/custom-phone-provider.js', () => {
     expect((await matchNumber(f.ctx.deps.db, NUMBER)).matches).toMatchObject([{ sources: ['mfa_sms'] }]);
   });
 
+  it('sends a code once when Auth0 runs the Action again for it (after api.notification.retry())', async () => {
+    const first = customPhoneProviderApi();
+    await onExecuteCustomPhoneProvider(customPhoneProviderEvent(served.url, { code: '510332' }), first.api);
+    // Auth0 re-runs the notification (the first run timed out on its side): callerpop answers from its record.
+    const again = customPhoneProviderApi();
+    await onExecuteCustomPhoneProvider(customPhoneProviderEvent(served.url, { code: '510332' }), again.api);
+    expect([first.calls, again.calls]).toEqual([[], []]);
+    expect(f.twilio.messages).toHaveLength(1);
+    // A new code, or the same code by voice, is a new message.
+    await onExecuteCustomPhoneProvider(customPhoneProviderEvent(served.url, { code: '884120' }), first.api);
+    await onExecuteCustomPhoneProvider(
+      customPhoneProviderEvent(served.url, { code: '510332', deliveryMethod: 'voice' }),
+      first.api,
+    );
+    expect(f.twilio.messages).toHaveLength(2);
+    expect(f.twilio.calls).toHaveLength(1);
+  });
+
   it('reads otp_verify by voice in the notification locale', async () => {
     const { api, calls } = customPhoneProviderApi();
     const event = customPhoneProviderEvent(served.url, {

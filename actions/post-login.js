@@ -29,8 +29,11 @@ function callerpopSign(secrets, id, timestamp, body) {
  * POSTs one event to `${CALLERPOP_URL}/auth0/events` and returns callerpop's JSON answer. A network error,
  * timeout, 409, 429 or 5xx is tried again under the same webhook-id (callerpop applies an id once); the
  * error thrown at the end has `retryable` set when trying later could help.
+ * `key` names the Auth0 event itself (not this run): the webhook-id is derived from it, so when Auth0 runs
+ * the Action again for the same event (api.notification.retry(), a flow retry) callerpop answers from its
+ * record instead of sending a second code. Without a key each run gets a random id.
  */
-async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2 } = {}) {
+async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2, key } = {}) {
   const secrets = event.secrets || {};
   const base = String(secrets.CALLERPOP_URL || '').replace(/\/+$/, '');
   if (!base || !secrets.CALLERPOP_SECRET) {
@@ -39,7 +42,9 @@ async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2 } 
     });
   }
   const body = JSON.stringify(payload);
-  const id = `msg_${crypto.randomUUID()}`;
+  const id = key
+    ? `msg_${crypto.createHash('sha256').update(String(key)).digest('base64url')}`
+    : `msg_${crypto.randomUUID()}`;
   const timestamp = Math.floor(Date.now() / 1000);
   const headers = {
     'content-type': 'application/json',
@@ -129,6 +134,8 @@ exports.onExecutePostLogin = async (event) => {
     },
   };
   try {
+    // No key: Auth0 gives a login no stable id (event.session.id spans every login of an SSO session), the
+    // login is tried once and never re-run, and applying it twice changes nothing (event-time ordered).
     await callerpopPost(event, payload, { timeoutMs: 3000, attempts: 1 });
   } catch (err) {
     console.log(`callerpop: login of ${user.user_id} not indexed: ${err.message}`);

@@ -37,6 +37,15 @@ describe('actions/post-user-registration.js', () => {
     expect(result.matches).toMatchObject([{ userId: 'auth0|alice', sources: ['profile'], verified: true }]);
   });
 
+  it('applies one registration once however often Auth0 runs the Action for it', async () => {
+    const user = auth0User({ phone_number: '+14155550100', phone_verified: true });
+    await onExecutePostUserRegistration(postUserRegistrationEvent(served.url, user));
+    await onExecutePostUserRegistration(postUserRegistrationEvent(served.url, user));
+    expect(
+      await rows(f.ctx, "select count(*) as n from processed_events where source = 'auth0-action'"),
+    ).toEqual([{ n: 1 }]);
+  });
+
   it('indexes a passwordless SMS user by its login number', async () => {
     const user = {
       user_id: 'sms|6612d0c3a1',

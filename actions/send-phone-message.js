@@ -30,8 +30,11 @@ function callerpopSign(secrets, id, timestamp, body) {
  * POSTs one event to `${CALLERPOP_URL}/auth0/events` and returns callerpop's JSON answer. A network error,
  * timeout, 409, 429 or 5xx is tried again under the same webhook-id (callerpop applies an id once); the
  * error thrown at the end has `retryable` set when trying later could help.
+ * `key` names the Auth0 event itself (not this run): the webhook-id is derived from it, so when Auth0 runs
+ * the Action again for the same event (api.notification.retry(), a flow retry) callerpop answers from its
+ * record instead of sending a second code. Without a key each run gets a random id.
  */
-async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2 } = {}) {
+async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2, key } = {}) {
   const secrets = event.secrets || {};
   const base = String(secrets.CALLERPOP_URL || '').replace(/\/+$/, '');
   if (!base || !secrets.CALLERPOP_SECRET) {
@@ -40,7 +43,9 @@ async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2 } 
     });
   }
   const body = JSON.stringify(payload);
-  const id = `msg_${crypto.randomUUID()}`;
+  const id = key
+    ? `msg_${crypto.createHash('sha256').update(String(key)).digest('base64url')}`
+    : `msg_${crypto.randomUUID()}`;
   const timestamp = Math.floor(Date.now() / 1000);
   const headers = {
     'content-type': 'application/json',
@@ -107,20 +112,33 @@ function callerpopUser(event) {
 exports.onExecuteSendPhoneMessage = async (event) => {
   const options = event.message_options || {};
   const language = String(event.request?.language || '').split(/[,;]/)[0] || undefined;
-  const answer = await callerpopPost(event, {
+  const channel = options.message_type === 'voice' ? 'voice' : 'sms';
+  // The same code to the same number by the same channel is one message, however often Auth0 runs this.
+  const key = options.code
+    ? [
+        'send-phone-message',
+        event.user?.user_id,
+        options.recipient,
+        options.code,
+        channel,
+        options.action,
+      ].join('|')
+    : undefined;
+  const payload = {
     type: 'phone.deliver',
     occurred_at: Date.now(),
     trigger: 'send-phone-message',
     user: callerpopUser(event),
     message: {
       purpose: options.action === 'enrollment' ? 'enrollment' : 'authentication',
-      channel: options.message_type === 'voice' ? 'voice' : 'sms',
+      channel,
       recipient: options.recipient,
       code: options.code || undefined,
       text: options.text || undefined,
       locale: language,
     },
-  });
+  };
+  const answer = await callerpopPost(event, payload, { key });
   if (answer.delivered) return;
   if (answer.enrollment && answer.enrollment.allowed === false) {
     throw new Error(answer.enrollment.message || 'This phone number cannot be used.');

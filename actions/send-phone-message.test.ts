@@ -40,6 +40,14 @@ describe('actions/send-phone-message.js', () => {
     ]);
   });
 
+  it('sends a code once when Auth0 runs the Action again for the same code', async () => {
+    await onExecuteSendPhoneMessage(sendPhoneMessageEvent(served.url, { code: '771204' }));
+    await onExecuteSendPhoneMessage(sendPhoneMessageEvent(served.url, { code: '771204' }));
+    expect(f.twilio.messages).toHaveLength(1);
+    await onExecuteSendPhoneMessage(sendPhoneMessageEvent(served.url, { code: '300912' }));
+    expect(f.twilio.messages).toHaveLength(2);
+  });
+
   it('reads a second-factor code by voice', async () => {
     await onExecuteSendPhoneMessage(
       sendPhoneMessageEvent(served.url, {

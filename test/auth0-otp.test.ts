@@ -254,6 +254,26 @@ describe('OTP delivery through Twilio', () => {
     expect(await rows(f.ctx, 'select count(*) as n from otp_deliveries')).toEqual([{ n: 1 }]);
   });
 
+  it('keeps the claim once Twilio accepted a code, even if the answer cannot be stored, so a retry sends nothing', async () => {
+    f = await createAuth0Fixture();
+    // The database refuses to store the answer (as a full disk or a lost connection would).
+    await f.ctx.deps.db.$client.execute(
+      "create trigger refuse_answer before update of response on processed_events begin select raise(abort, 'disk I/O error'); end",
+    );
+    const event = deliverEvent({ at: f.clock.now, purpose: 'authentication' });
+    const post = () =>
+      postAuth0Event(f.ctx.app, event, { id: 'msg_store_fails', timestamp: new Date(f.clock.now) });
+    const first = await post();
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ delivered: true });
+    // The Action's retry under the same id (it saw a timeout) is told to wait, and no second code goes out.
+    expect((await post()).status).toBe(409);
+    expect(f.twilio.messages).toHaveLength(1);
+    expect(f.ctx.logger.lines).toContainEqual(
+      expect.objectContaining({ level: 'error', message: expect.stringContaining('answer not stored') }),
+    );
+  });
+
   it('uses the Messaging Service when configured', async () => {
     f = await createAuth0Fixture({ env: { TWILIO_MESSAGING_SERVICE_SID: `MG${'b'.repeat(32)}` } });
     expect((await deliver(f)).delivered).toBe(true);

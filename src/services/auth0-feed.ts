@@ -2,6 +2,7 @@ import { claimFeedEvent, releaseFeedEvent, storeFeedEventResponse } from '../db/
 import { findEventResponse } from '../db/interactions.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
+import { describeError } from '../logger.js';
 import { normalizePhone } from '../phone/normalize.js';
 import type { AppliedAnswer, Auth0Event, DeliveryAnswer, EnrollmentAnswer } from './auth0-events.js';
 import { decideEnrollment, linkedUserIds, toEnrollmentAnswer } from './enrollment-policy.js';
@@ -13,6 +14,8 @@ import { deliverOtp } from './otp-relay.js';
  * and changes nothing. Account events are claimed, applied and answered in one transaction; a delivery is
  * claimed first (it calls Twilio, which cannot sit inside a transaction) and its claim is released when the
  * outcome is retryable, so the Action's retry with the same id runs again instead of replaying a failure.
+ * Once the outcome is final the claim is never released, even if storing the answer fails: a retry must
+ * not send a second code.
  */
 
 export const ACTION_SOURCE = 'auth0-action';
@@ -64,9 +67,9 @@ export async function handleAuth0Event(
     if (raced) return { answer: raced, replayed: true };
     throw inProgress();
   }
+  let answer: FeedAnswer;
+  let retryable = false;
   try {
-    let answer: FeedAnswer;
-    let retryable = false;
     if (event.type === 'phone.enrollment_check') {
       const n = normalizePhone(event.phone_number, { region: deps.config.DEFAULT_REGION });
       if (!n.ok) throw new ApiError(400, 'invalid_phone', `phone_number: ${n.message}`);
@@ -84,11 +87,25 @@ export async function handleAuth0Event(
       retryable = !delivery.delivered && delivery.retryable;
       answer = delivery;
     }
-    if (retryable) await releaseFeedEvent(deps.db, ACTION_SOURCE, webhookId);
-    else await storeFeedEventResponse(deps.db, ACTION_SOURCE, webhookId, JSON.stringify(answer));
-    return { answer, replayed: false };
   } catch (err) {
+    // Nothing was sent (or the outcome is unknown before Twilio answered): the retry may run again.
     await releaseFeedEvent(deps.db, ACTION_SOURCE, webhookId).catch(() => undefined);
     throw err;
   }
+  if (retryable) {
+    await releaseFeedEvent(deps.db, ACTION_SOURCE, webhookId);
+    return { answer, replayed: false };
+  }
+  // The outcome is final (a code may have gone out): the claim is kept whatever happens next, so a retry
+  // under this id never sends again. Storing the answer is best-effort; without it a retry gets 409.
+  try {
+    await storeFeedEventResponse(deps.db, ACTION_SOURCE, webhookId, JSON.stringify(answer));
+  } catch (err) {
+    deps.logger.error('auth0 event answer not stored; the claim stays, a retry gets 409', {
+      webhookId,
+      type: event.type,
+      error: describeError(err),
+    });
+  }
+  return { answer, replayed: false };
 }
