@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { upgradeWebSocket } from '@hono/node-server';
-import { createClient } from '@libsql/client';
+import { type Client, createClient } from '@libsql/client';
 import type { Config } from '../config.js';
 import { createDb } from '../db/client.js';
 import { applyMigrations } from '../db/migrate-node.js';
@@ -15,11 +17,17 @@ import { replayChangesSince } from '../services/agent-feed.js';
 /** Connections in the local file client's pool (each one configured below). */
 const FILE_CONNECTIONS = 8;
 
+/** The file a `file:` DATABASE_URL names (relative to the working directory), without its query. */
+function filePath(url: string): string {
+  const parsed = new URL(url, `file://${process.cwd()}/`);
+  parsed.search = '';
+  return fileURLToPath(parsed);
+}
+
 /** Opens the libSQL database named by the config (a local file by default) and applies migrations. */
 export async function openDatabase(config: Config) {
   const url = config.DATABASE_URL ?? 'file:data/callerpop.db';
-  if (url.startsWith('file:'))
-    mkdirSync(dirname(fileURLToPath(new URL(url, `file://${process.cwd()}/`))), { recursive: true });
+  if (url.startsWith('file:')) mkdirSync(dirname(filePath(url)), { recursive: true });
   const file = url.startsWith('file:');
   const client = createClient({
     url,
@@ -43,25 +51,80 @@ export async function openDatabase(config: Config) {
   return { client, db };
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
 /**
  * A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then 74 random bits. Ids made one after another
  * sort one after another, so a new interaction's primary key lands at the right edge of its index
  * instead of on a random page of it (fewer pages dirtied, and written to the WAL, per commit). 74 random
- * bits keep an id as unguessable as it needs to be (screen-pop URLs carry it).
+ * bits keep an id as unguessable as it needs to be (screen-pop URLs carry it). Built on randomUUID
+ * (Node batches its randomness; a getRandomValues call per id cost more than the rest of this): its
+ * first 48 bits become the time, its version nibble 7; the variant bits of v4 and v7 are the same.
  */
 export function uuidv7(now = Date.now()): string {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  let ms = now;
-  for (let i = 5; i >= 0; i--) {
-    b[i] = ms % 256;
-    ms = Math.floor(ms / 256);
+  const random = crypto.randomUUID();
+  const time = now.toString(16).padStart(12, '0');
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
+}
+
+/** How often the checkpointer copies the WAL back into the database file. */
+const CHECKPOINT_EVERY_MS = 1000;
+/**
+ * Pages the WAL may reach before a committing connection checkpoints it itself, on the event loop: a
+ * backstop for when the checkpointer thread falls behind (SQLite's default is 1,000).
+ */
+const BACKSTOP_AUTOCHECKPOINT_PAGES = 20_000;
+/** A WAL file grown past this (a backstop checkpoint, a big backfill) is truncated back to it on reset. */
+const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
+
+// CommonJS, run by `new Worker(…, { eval: true })`: the thread only opens the file and checkpoints.
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.libsql);
+const db = new Database(workerData.path);
+db.exec('pragma busy_timeout = 1000');
+const checkpoint = db.prepare('pragma wal_checkpoint(passive)');
+let failures = 0;
+setInterval(() => {
+  try {
+    checkpoint.all();
+    failures = 0;
+  } catch (err) {
+    if (++failures === 1) parentPort.postMessage(String(err && err.message));
   }
-  b[6] = 0x70 | ((b[6] as number) & 0x0f);
-  b[8] = 0x80 | ((b[8] as number) & 0x3f);
-  const h = Array.from(b, (x) => HEX[x] as string);
-  return `${h.slice(0, 4).join('')}-${h.slice(4, 6).join('')}-${h.slice(6, 8).join('')}-${h.slice(8, 10).join('')}-${h.slice(10).join('')}`;
+}, workerData.every);
+`;
+
+/**
+ * Checkpoints the WAL from a worker thread. SQLite otherwise checkpoints inside whichever commit takes
+ * the WAL past 1,000 pages, and on Node that commit is a synchronous call: every request waits behind
+ * the copy and its fsync (measured 8–10 ms each under the webhook bench, hundreds of ms when the disk
+ * is busy). A passive checkpoint from another connection never blocks the writers; the connections of
+ * the pool keep a far higher autocheckpoint as a backstop. Returns the function that stops it.
+ */
+function startCheckpointer(url: string, client: Client, logger: Logger): () => Promise<void> {
+  const worker = new Worker(CHECKPOINTER, {
+    eval: true,
+    workerData: {
+      libsql: createRequire(import.meta.url).resolve('libsql'),
+      path: filePath(url),
+      every: CHECKPOINT_EVERY_MS,
+    },
+  });
+  worker.unref();
+  worker.on('message', (message: unknown) =>
+    logger.warn('wal checkpoint failed (retried every second)', { error: String(message).slice(0, 200) }),
+  );
+  worker.on('error', (err) => logger.error('wal checkpointer stopped', { error: err.message }));
+  const backstop = Promise.all(
+    Array.from({ length: FILE_CONNECTIONS }, () =>
+      client.executeMultiple(
+        `pragma wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}; pragma journal_size_limit = ${JOURNAL_SIZE_LIMIT};`,
+      ),
+    ),
+  );
+  return async () => {
+    await backstop.catch(() => undefined);
+    await worker.terminate();
+  };
 }
 
 /** The Node entry's dependencies: real database, in-process hub, console logs. */
@@ -71,6 +134,8 @@ export async function buildNodeDeps(
 ): Promise<{ deps: AppDeps; close: () => void }> {
   const { client, db } = await openDatabase(config);
   const logger = options.logger ?? createConsoleLogger({ service: 'callerpop' });
+  const url = config.DATABASE_URL ?? 'file:data/callerpop.db';
+  const stopCheckpointer = url.startsWith('file:') ? startCheckpointer(url, client, logger) : undefined;
   // The in-process hub: sockets are upgraded by @hono/node-server (serve() needs the ws server, see node.ts).
   const hub =
     options.hub ??
@@ -84,5 +149,11 @@ export async function buildNodeDeps(
     newId: () => uuidv7(),
     fetch: globalThis.fetch.bind(globalThis),
   };
-  return { deps, close: () => client.close() };
+  return {
+    deps,
+    close: () => {
+      void stopCheckpointer?.();
+      client.close();
+    },
+  };
 }
