@@ -168,6 +168,77 @@ describe('caller verification', () => {
     }
   });
 
+  /** A context of its own (VERIFY_CALLER always, so no seeding), the texts going to the shared fake. */
+  async function ownContext(env: Record<string, string>) {
+    const pushed: PushMessage[] = [];
+    const own = await createTestContext({
+      env: { ...ENV, VERIFY_CALLER: 'always', TWILIO_API_BASE_URL: fake.url, ...env },
+      deps: { hub: { ...nullHub, publish: async (m) => void pushed.push(m) } },
+    });
+    const start = async (from: string) => {
+      const params = voiceParams(from);
+      const first = await (await own.app.request(twilioFormRequest('/twilio/voice', params))).text();
+      const id = /interaction=([\w-]+)/.exec(first)?.[1] ?? '';
+      const res = await own.app.request(
+        twilioFormRequest(`/twilio/voice/verify/start?interaction=${id}`, params),
+      );
+      expect(res.status).toBe(200);
+      return { id, twiml: await res.text() };
+    };
+    return { own, pushed, start };
+  }
+
+  it('records each text in otp_deliveries, and skips verification past the hourly limit per number', async () => {
+    const { own, pushed, start } = await ownContext({ OTP_RATE_LIMIT_PER_HOUR: '2' });
+    try {
+      const from = '+14155550177';
+      const sentBefore = fake.messages.length;
+      for (let i = 0; i < 2; i++) expect((await start(from)).twiml).toContain('<Gather');
+      const { id, twiml } = await start(from);
+      expect(twiml).toContain('<Enqueue>support</Enqueue>');
+      expect(twiml).not.toContain('<Gather');
+      expect(fake.messages).toHaveLength(sentBefore + 2);
+      const record = await findInteraction(own.deps.db, id);
+      expect(record?.callerVerification).toBe('not_attempted');
+      expect(record?.flags).toMatchObject({ verificationSkipped: 'rate_limited_number' });
+      expect(pushed.filter((m) => m.id === id).at(-1)?.interaction).toMatchObject({
+        callerVerification: 'not_attempted',
+        flags: { verificationSkipped: 'rate_limited_number' },
+      });
+      const deliveries = await own.deps.db.$client.execute({
+        sql: 'select status, reason, purpose, twilio_sid is not null as sid from otp_deliveries where recipient = ? order by created_at, rowid',
+        args: [from],
+      });
+      expect(deliveries.rows.map((r) => [r.status, r.reason, r.purpose, r.sid])).toEqual([
+        ['sent', null, 'caller_verification', 1],
+        ['sent', null, 'caller_verification', 1],
+        ['refused', 'rate_limited_number', 'caller_verification', 0],
+      ]);
+    } finally {
+      own.close();
+    }
+  });
+
+  it('texts no code to a country outside OTP_ALLOWED_COUNTRIES, nor to a number that takes no texts', async () => {
+    const { own, start } = await ownContext({ OTP_ALLOWED_COUNTRIES: 'US' });
+    try {
+      for (const [from, reason] of [
+        ['+447911123456', 'country_not_allowed'],
+        ['+18005550123', 'number_type_not_allowed'],
+      ] as const) {
+        const before = fake.messages.length;
+        const { id, twiml } = await start(from);
+        expect(twiml).toContain('<Enqueue>support</Enqueue>');
+        expect(fake.messages).toHaveLength(before);
+        const record = await findInteraction(own.deps.db, id);
+        expect(record?.callerVerification).toBe('not_attempted');
+        expect(record?.flags).toMatchObject({ verificationSkipped: reason });
+      }
+    } finally {
+      own.close();
+    }
+  });
+
   it('will not let another call drive this interaction', async () => {
     const { id, params } = await callIn();
     const before = fake.messages.length;

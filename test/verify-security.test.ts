@@ -261,6 +261,23 @@ describe('limits', () => {
     expect((await page.post('/verify/number', { csrf: await page.csrf(), phone: PHONE })).status).toBe(303);
   });
 
+  it('sends no code to a country outside OTP_ALLOWED_COUNTRIES, nor a text to a number that takes none', async () => {
+    h = await createVerifyHarness({ env: { OTP_ALLOWED_COUNTRIES: 'US' } });
+    const { redirectUrl } = await h.tenant.login(h.action, newUser('auth0|abroad')).execute();
+    const page = new PageClient(h.ctx);
+    await page.get(redirectUrl ?? '');
+    const csrf = await page.csrf();
+    const abroad = await page.post('/verify/number', { csrf, phone: '+447911123456', channel: 'sms' });
+    expect(abroad.status).toBe(400);
+    expect(await abroad.text()).toContain('Codes cannot be sent to numbers in this country.');
+    const tollFree = await page.post('/verify/number', { csrf, phone: '+18005550123', channel: 'sms' });
+    expect(tollFree.status).toBe(400);
+    expect(await tollFree.text()).toContain('This number cannot receive text messages.');
+    expect(h.twilio.requests.filter((r) => r.path.endsWith('/Verifications'))).toHaveLength(0);
+    expect((await page.post('/verify/number', { csrf, phone: PHONE, channel: 'sms' })).status).toBe(303);
+    expect(h.twilio.requests.filter((r) => r.path.endsWith('/Verifications'))).toHaveLength(1);
+  });
+
   it('limits codes sent per user, across numbers', async () => {
     h = await createVerifyHarness({
       env: { VERIFY_MAX_SENDS_PER_HOUR: '2', VERIFY_RESEND_COOLDOWN_SECONDS: '0' },

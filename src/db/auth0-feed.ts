@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
 import {
   accounts,
@@ -222,13 +222,28 @@ export async function countRecentDeliveries(
   w: Writer,
   by: { recipient: string } | { userId: string },
   since: number,
+  /** Count only one purpose's deliveries, or all but one purpose's (budgets kept apart). */
+  purposes?: { only: string } | { except: string },
 ): Promise<number> {
   const who =
     'recipient' in by ? eq(otpDeliveries.recipient, by.recipient) : eq(otpDeliveries.userId, by.userId);
+  const purpose =
+    purposes === undefined
+      ? undefined
+      : 'only' in purposes
+        ? eq(otpDeliveries.purpose, purposes.only)
+        : ne(otpDeliveries.purpose, purposes.except);
   const rows = await w
     .select({ n: sql<number>`count(*)` })
     .from(otpDeliveries)
-    .where(and(who, gte(otpDeliveries.createdAt, since), inArray(otpDeliveries.status, ['pending', 'sent'])));
+    .where(
+      and(
+        who,
+        gte(otpDeliveries.createdAt, since),
+        inArray(otpDeliveries.status, ['pending', 'sent']),
+        purpose,
+      ),
+    );
   return Number(rows[0]?.n ?? 0);
 }
 

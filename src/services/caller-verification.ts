@@ -1,15 +1,22 @@
 import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
+import { insertOtpDelivery, updateOtpDelivery } from '../db/auth0-feed.js';
 import {
   countWrongAttempt,
   createVerification,
   findVerification,
   settleVerification,
 } from '../db/caller-verifications.js';
-import { findInteraction, type InteractionRecord, updateInteraction } from '../db/interactions.js';
+import {
+  findInteraction,
+  type InteractionFlags,
+  type InteractionRecord,
+  updateInteraction,
+} from '../db/interactions.js';
 import type { AppDeps } from '../deps.js';
-import { maskPhone } from '../phone/normalize.js';
+import { maskPhone, normalizePhone } from '../phone/normalize.js';
 import { type Background, errorMessage, publishInteraction } from './inbound.js';
-import { createTwilioRest } from './twilio-rest.js';
+import { CALLER_VERIFICATION_PURPOSE, hashOtpCode, reserveDelivery } from './otp-relay.js';
+import { createTwilioRest, TwilioRestError } from './twilio-rest.js';
 import { routingTwiml, type TwimlConfig } from './twiml.js';
 
 /**
@@ -18,6 +25,12 @@ import { routingTwiml, type TwimlConfig } from './twiml.js';
  * interaction (`callerVerification`: pending → verified | failed, or not_attempted when no code could be
  * sent) and are pushed to the agents. Whatever happens, the call is routed: verification informs the
  * agent, it never locks a caller out.
+ *
+ * A text to whatever number calls is a toll-fraud vector (SMS pumping), so the texts go through the same
+ * controls as the Auth0 codes (otp-relay's reserveDelivery: OTP_ALLOWED_COUNTRIES, number type, at most
+ * OTP_RATE_LIMIT_PER_HOUR per number, in a budget of their own) and are recorded in otp_deliveries with
+ * purpose `caller_verification`. When refused, no code is sent: the call is routed, callerVerification
+ * stays `not_attempted`, and `flags.verificationSkipped` tells the agent why.
  */
 
 export const CODE_DIGITS = 6;
@@ -117,20 +130,24 @@ export function smsBody(code: string): string {
 
 // --- the flow ---
 
-type Deps = Pick<AppDeps, 'db' | 'config' | 'hub' | 'logger' | 'now' | 'twilio' | 'fetch'>;
+type Deps = Pick<AppDeps, 'db' | 'config' | 'hub' | 'logger' | 'now' | 'newId' | 'twilio' | 'fetch'>;
+
+/** Stored with the interaction's flags (JSON) and pushed to agents: why no code was texted. */
+export interface VerificationFlags extends InteractionFlags {
+  verificationSkipped?: string;
+}
 
 async function setOutcome(
   deps: Deps,
   record: InteractionRecord,
   outcome: string,
   background: Background,
+  flags?: VerificationFlags,
 ): Promise<void> {
-  const updated = await updateInteraction(
-    deps.db,
-    record.twilioSid,
-    { callerVerification: outcome },
-    deps.now(),
-  );
+  const patch = flags
+    ? { callerVerification: outcome, flags: { ...record.flags, ...flags } }
+    : { callerVerification: outcome };
+  const updated = await updateInteraction(deps.db, record.twilioSid, patch, deps.now());
   if (updated) publishInteraction(deps as AppDeps, updated, background);
 }
 
@@ -163,7 +180,7 @@ export async function startVerification(
   const twilio = deps.twilio ?? createTwilioRest({ config, fetch: deps.fetch });
   const code = generateCode();
   const salt = toHex(crypto.getRandomValues(new Uint8Array(16)));
-  const { row, created } = await createVerification(
+  const { row: verification, created } = await createVerification(
     deps.db,
     {
       interactionId: record.id,
@@ -175,20 +192,54 @@ export async function startVerification(
   );
   if (!created) {
     // Twilio retried `start`, or the call came back here: never text a second code.
-    return row.outcome === 'pending' && row.expiresAt > deps.now()
+    return verification.outcome === 'pending' && verification.expiresAt > deps.now()
       ? gatherTwiml(config, { interactionId: record.id, prompt: PROMPTS.first })
       : route(PROMPTS.unavailable);
   }
+  const at = deps.now();
+  const number = normalizePhone(record.e164, { region: config.DEFAULT_REGION });
+  const delivery = {
+    id: deps.newId(),
+    recipient: record.e164,
+    userId: null,
+    channel: 'sms' as const,
+    purpose: CALLER_VERIFICATION_PURPOSE,
+    trigger: 'ivr',
+    status: 'refused' as const,
+    reason: null,
+    codeHash: await hashOtpCode(config.SESSION_SECRET, record.e164, code),
+    twilioSid: null,
+    country: number.ok ? (number.country ?? null) : null,
+    numberType: number.ok ? (number.type ?? null) : null,
+    createdAt: at,
+    updatedAt: at,
+  };
+  const refused = await reserveDelivery(deps, delivery);
+  if (refused) {
+    await insertOtpDelivery(deps.db, { ...delivery, reason: refused });
+    deps.logger.warn('caller verification text refused', { to: maskPhone(record.e164), reason: refused });
+    await settleVerification(deps.db, record.id, 'send_failed', at);
+    await setOutcome(deps, record, 'not_attempted', background, { verificationSkipped: refused });
+    return route(PROMPTS.unavailable);
+  }
+  let sid: string;
   try {
-    await withDeadline(twilio.sendSms({ to: record.e164, body: smsBody(code) }), SEND_DEADLINE_MS);
+    const sent = await withDeadline(
+      twilio.sendSms({ to: record.e164, body: smsBody(code) }),
+      SEND_DEADLINE_MS,
+    );
+    sid = sent.sid;
   } catch (err) {
     deps.logger.warn('caller verification text not sent', {
       to: maskPhone(record.e164),
       error: errorMessage(err),
     });
+    const reason = err instanceof TwilioRestError ? err.reason : 'send_failed';
+    await updateOtpDelivery(deps.db, delivery.id, { status: 'failed', reason }, deps.now());
     await settleVerification(deps.db, record.id, 'send_failed', deps.now());
     return route(PROMPTS.unavailable);
   }
+  await updateOtpDelivery(deps.db, delivery.id, { status: 'sent', twilioSid: sid }, deps.now());
   await setOutcome(deps, record, 'pending', background);
   return gatherTwiml(config, { interactionId: record.id, prompt: PROMPTS.first });
 }

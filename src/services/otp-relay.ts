@@ -1,9 +1,11 @@
+import type { Config } from '../config.js';
 import {
   countRecentDeliveries,
   insertOtpDelivery,
   type OtpDeliveryRow,
   updateOtpDelivery,
 } from '../db/auth0-feed.js';
+import type { Db } from '../db/client.js';
 import { upsertAccounts, upsertLinks } from '../db/index-writes.js';
 import type { OtpChannel, PhoneSource } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
@@ -27,12 +29,65 @@ import { createTwilioRest, TwilioRestError } from './twilio-rest.js';
  *  - at most OTP_RATE_LIMIT_PER_HOUR deliveries per number and per user in any 60 minutes (counted inside a
  *    write transaction with the pending row, so concurrent requests cannot overshoot).
  * The code is hashed (HMAC-SHA256 keyed with SESSION_SECRET) before anything is written, and never logged.
+ * The same controls (reserveDelivery, destinationRefusal) guard the IVR's caller-verification texts and the
+ * /verify page's sends.
  */
 
 const SMS_TYPES: ReadonlySet<string> = new Set(['MOBILE', 'FIXED_LINE_OR_MOBILE', 'VOIP']);
 const VOICE_TYPES: ReadonlySet<string> = new Set([...SMS_TYPES, 'FIXED_LINE']);
 const HOUR_MS = 60 * 60 * 1000;
 const MAX_RECIPIENT_CHARS = 32;
+
+/** otp_deliveries.purpose of the IVR's caller-verification texts. */
+export const CALLER_VERIFICATION_PURPOSE = 'caller_verification';
+
+export type DestinationRefusal = 'country_not_allowed' | 'number_type_not_allowed';
+export type DeliveryRefusal = DestinationRefusal | 'rate_limited_number' | 'rate_limited_user';
+
+/** Country (OTP_ALLOWED_COUNTRIES) and number-type checks: may this number be sent a code on this channel? */
+export function destinationRefusal(
+  config: Pick<Config, 'OTP_ALLOWED_COUNTRIES'>,
+  destination: { country: string | null; numberType: string | null },
+  channel: OtpChannel,
+): DestinationRefusal | null {
+  const allowedCountries = config.OTP_ALLOWED_COUNTRIES;
+  if (allowedCountries.length > 0 && !allowedCountries.includes(destination.country ?? ''))
+    return 'country_not_allowed';
+  const allowedTypes = channel === 'voice' ? VOICE_TYPES : SMS_TYPES;
+  if (!allowedTypes.has(destination.numberType ?? '')) return 'number_type_not_allowed';
+  return null;
+}
+
+/**
+ * The toll-fraud controls before a code leaves: destination, then at most OTP_RATE_LIMIT_PER_HOUR
+ * deliveries per number and per user in any 60 minutes. Counting and reserving (the row, as `pending`)
+ * happen in one write transaction: two concurrent requests cannot both take the last slot. Returns the
+ * refusal, or null once reserved; a refusal writes nothing (the caller records it).
+ * Caller verification keeps its own budget: a spoofed caller ID must not use up the MFA codes of the
+ * number's owner, nor the other way round.
+ */
+export async function reserveDelivery(
+  deps: { db: Db; config: Pick<Config, 'OTP_ALLOWED_COUNTRIES' | 'OTP_RATE_LIMIT_PER_HOUR'> },
+  row: OtpDeliveryRow,
+): Promise<DeliveryRefusal | null> {
+  const refused = destinationRefusal(deps.config, row, row.channel);
+  if (refused) return refused;
+  const limit = deps.config.OTP_RATE_LIMIT_PER_HOUR;
+  const purposes =
+    row.purpose === CALLER_VERIFICATION_PURPOSE
+      ? { only: CALLER_VERIFICATION_PURPOSE }
+      : { except: CALLER_VERIFICATION_PURPOSE };
+  const userId = row.userId;
+  return deps.db.transaction(async (tx) => {
+    const since = row.createdAt - HOUR_MS;
+    if ((await countRecentDeliveries(tx, { recipient: row.recipient }, since, purposes)) >= limit)
+      return 'rate_limited_number';
+    if (userId !== null && (await countRecentDeliveries(tx, { userId }, since, purposes)) >= limit)
+      return 'rate_limited_user';
+    await insertOtpDelivery(tx, { ...row, status: 'pending' });
+    return null;
+  });
+}
 
 /** Which index source a delivered message proves. */
 function linkSourceFor(purpose: PhoneDeliverEvent['message']['purpose'], channel: OtpChannel): PhoneSource {
@@ -121,26 +176,10 @@ export async function deliverOtp(deps: RelayDeps, event: PhoneDeliverEvent): Pro
   }
   const withEnrollment = enrollment ? { enrollment } : {};
 
-  const allowedCountries = config.OTP_ALLOWED_COUNTRIES;
-  if (allowedCountries.length > 0 && !allowedCountries.includes(row.country ?? '')) {
-    return refuse('country_not_allowed', withEnrollment);
-  }
-  const allowedTypes = message.channel === 'voice' ? VOICE_TYPES : SMS_TYPES;
-  if (!allowedTypes.has(row.numberType ?? '')) return refuse('number_type_not_allowed', withEnrollment);
   if (message.channel === 'sms' && !smsBody(message)) return refuse('empty_message', withEnrollment);
   if (message.channel === 'voice' && !message.code) return refuse('no_code_for_voice', withEnrollment);
-
-  // Count and reserve in one write transaction: two concurrent requests cannot both take the last slot.
-  const limit = config.OTP_RATE_LIMIT_PER_HOUR;
-  const limited = await db.transaction(async (tx) => {
-    const since = at - HOUR_MS;
-    if ((await countRecentDeliveries(tx, { recipient: e164 }, since)) >= limit) return 'rate_limited_number';
-    if ((await countRecentDeliveries(tx, { userId: user.user_id }, since)) >= limit)
-      return 'rate_limited_user';
-    await insertOtpDelivery(tx, { ...row, status: 'pending' });
-    return null;
-  });
-  if (limited) return refuse(limited, withEnrollment);
+  const refused = await reserveDelivery(deps, row);
+  if (refused) return refuse(refused, withEnrollment);
 
   const twilio = deps.twilio ?? createTwilioRest({ config, fetch: deps.fetch });
   let sent: { sid: string };

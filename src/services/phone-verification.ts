@@ -12,6 +12,7 @@ import {
 import type { VerifyChannel } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { maskPhone, normalizePhone } from '../phone/normalize.js';
+import { destinationRefusal } from './otp-relay.js';
 import {
   bareDomain,
   base64UrlEncode,
@@ -184,19 +185,34 @@ export async function sendCode(
   input: { phone?: unknown; channel: VerifyChannel },
 ): Promise<FieldError | null> {
   const field = input.phone === undefined ? 'form' : 'phone';
-  let e164: string;
-  if (input.phone === undefined) {
-    if (!session.e164) return { field, message: 'Enter your phone number first.', status: 400 };
-    e164 = session.e164;
-  } else {
-    const normalized = normalizePhone(input.phone, { region: deps.config.DEFAULT_REGION });
-    if (!normalized.ok)
-      return {
-        field,
-        message: `Enter a valid phone number. Start with + and the country code if it is not a ${deps.config.DEFAULT_REGION} number.`,
-        status: 400,
-      };
-    e164 = normalized.e164;
+  if (input.phone === undefined && !session.e164)
+    return { field, message: 'Enter your phone number first.', status: 400 };
+  const normalized = normalizePhone(input.phone ?? session.e164, { region: deps.config.DEFAULT_REGION });
+  if (!normalized.ok)
+    return {
+      field,
+      message: `Enter a valid phone number. Start with + and the country code if it is not a ${deps.config.DEFAULT_REGION} number.`,
+      status: 400,
+    };
+  const e164 = normalized.e164;
+  // The toll-fraud destination checks of the Auth0 codes (OTP_ALLOWED_COUNTRIES, number type).
+  const refused = destinationRefusal(
+    deps.config,
+    { country: normalized.country ?? null, numberType: normalized.type ?? null },
+    input.channel === 'call' ? 'voice' : 'sms',
+  );
+  if (refused) {
+    deps.logger.warn('verify: number refused', { userId: session.userId, phone: maskPhone(e164), refused });
+    return {
+      field,
+      message:
+        refused === 'country_not_allowed'
+          ? 'Codes cannot be sent to numbers in this country. Enter another number.'
+          : input.channel === 'call'
+            ? 'This number cannot receive a code. Enter a mobile or landline number.'
+            : 'This number cannot receive text messages. Enter a mobile number, or ask for a call.',
+      status: 400,
+    };
   }
 
   const wait = cooldownRemaining(deps, session);

@@ -53,7 +53,9 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     return { tone: 'neutral', text: 'Caller ID attestation: ' + v };
   }
 
-  function possessionWords(v) {
+  var SKIPPED_WORDS = { country_not_allowed: 'the country is not allowed for codes', number_type_not_allowed: 'this kind of number does not take texts', rate_limited_number: 'too many codes went to this number this hour' };
+  function possessionWords(v, skipped) {
+    if (skipped) return { tone: 'neutral', text: 'Possession not checked: no code was texted (' + (SKIPPED_WORDS[skipped] || skipped) + ')' };
     if (v === 'verified') return { tone: 'good', text: 'Possession verified: the caller keyed in the code texted to this number' };
     if (v === 'failed') return { tone: 'bad', text: 'Possession check failed: the caller did not key in the texted code' };
     if (v === 'pending') return { tone: 'warn', text: 'Possession check in progress: code texted, waiting for the caller' };
@@ -132,9 +134,9 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var isVoice = v.channel === 'voice';
     var withheld = !v.e164;
     var stir = stirWords(v.stirVerstat);
-    var possession = possessionWords(v.callerVerification);
-    var status = STATUS_WORDS[v.status] || v.status;
     var flags = v.flags || {};
+    var possession = possessionWords(v.callerVerification, flags.verificationSkipped);
+    var status = STATUS_WORDS[v.status] || v.status;
     var notices = [];
     if (withheld) notices.push(el('p', { className: 'notice warn withheld', text: v.callerDisplay === 'Number withheld'
       ? 'The caller withheld their number: nothing to match. Verify identity another way.'
