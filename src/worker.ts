@@ -1,16 +1,18 @@
 import { createApp } from './app.js';
 import { ConfigError } from './config.js';
-import { DurableObjectHub } from './hub/durable-object.js';
+import { DurableObjectHub, AgentHubObject as HubObject } from './hub/durable-object.js';
 import { createConsoleLogger } from './logger.js';
+import { phoneMetadataLoaded } from './phone/metadata-runtime.js';
 import { runRetention } from './services/retention.js';
 import { buildWorkerDeps, loadWorkerConfig, type WorkerDeps } from './worker/deps.js';
-
-export { AgentHubObject } from './hub/durable-object.js';
+import { loadPhoneMetadata } from './worker/phone-metadata.js';
 
 /**
  * Production entry on Cloudflare Workers, and only the composition root: the same app as on Node, with
  * libSQL over HTTP (Turso), the agent hub in a Durable Object, retention on a Cron Trigger.
- * Dependencies are built once per isolate (a libSQL HTTP client is cheap to keep, costly to rebuild).
+ * Dependencies are built once per isolate (a libSQL HTTP client is cheap to keep, costly to rebuild), and
+ * libphonenumber-js's metadata is loaded once per isolate from the static assets before the first request
+ * reaches the app (./worker/phone-metadata.ts): it is not in the bundle.
  */
 
 const logger = createConsoleLogger({ service: 'callerpop', runtime: 'workers' });
@@ -37,8 +39,25 @@ function misconfigured(err: ConfigError): Response {
   );
 }
 
+/** The metadata could not be loaded: nothing about a number can be decided, so ask the caller to retry. */
+function phoneMetadataUnavailable(err: unknown): Response {
+  logger.error('phone metadata could not be loaded; answering 503 until it can', {
+    error: err instanceof Error ? err.message : String(err),
+  });
+  return Response.json(
+    {
+      error: {
+        code: 'unavailable',
+        message: 'callerpop is starting: phone number metadata could not be loaded. Retry shortly.',
+        requestId: crypto.randomUUID(),
+      },
+    },
+    { status: 503, headers: { 'retry-after': '1' } },
+  );
+}
+
 export default {
-  fetch(request, env, ctx) {
+  async fetch(request, env, ctx) {
     let app: ReturnType<typeof createApp>;
     try {
       app = compose(env).app;
@@ -46,9 +65,20 @@ export default {
       if (err instanceof ConfigError) return misconfigured(err);
       throw err;
     }
+    if (!phoneMetadataLoaded()) {
+      const loading = loadPhoneMetadata(env.ASSETS);
+      // The load is shared by every request waiting on it: it must outlive this one if its client hangs up.
+      ctx.waitUntil(loading.catch(() => undefined));
+      try {
+        await loading;
+      } catch (err) {
+        return phoneMetadataUnavailable(err);
+      }
+    }
     return app.fetch(request, env, ctx);
   },
 
+  // Retention reads and deletes rows by age only: no phone number is parsed, so no metadata is waited for.
   async scheduled(_controller, env, ctx) {
     let deps: WorkerDeps;
     try {
@@ -61,3 +91,23 @@ export default {
     ctx.waitUntil(runRetention(deps));
   },
 } satisfies ExportedHandler<Env>;
+
+/**
+ * The hub's Durable Object, as wrangler.toml binds it: the object from ./hub/durable-object.ts, plus the
+ * phone metadata its replays format numbers with. The object may run in an isolate no request has passed
+ * through, so it loads the metadata too; should that fail, replays show numbers unformatted (E.164).
+ */
+export class AgentHubObject extends HubObject {
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (!phoneMetadataLoaded()) {
+      try {
+        await loadPhoneMetadata(this.env.ASSETS);
+      } catch (err) {
+        logger.warn('hub: phone metadata not loaded; replayed numbers are shown unformatted', {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+    return super.webSocketMessage(ws, message);
+  }
+}

@@ -2,13 +2,19 @@
  * Turns whatever Twilio or an agent sends as a caller into E.164, or into the reason it is not a
  * phone number. Runs unchanged on Node and on Workers: no `node:*`, no `process.env`.
  * The policy (and why) lives in docs/normalization.md; keep the two in step.
+ *
+ * libphonenumber-js's `max` metadata comes from `#phone-metadata` (package.json "imports"): bundled with
+ * the code on Node, loaded by the Worker entry before its first request on Workers (docs/normalization.md).
  */
+
 import {
   type CountryCode,
   isSupportedCountry,
+  type MetadataJson,
   type PhoneNumber,
   parsePhoneNumberFromString,
-} from 'libphonenumber-js/max/es6';
+} from 'libphonenumber-js/core/es6';
+import { phoneMetadata } from '#phone-metadata';
 
 export type NotAPhoneReason =
   | 'empty'
@@ -18,7 +24,9 @@ export type NotAPhoneReason =
   | 'alphanumeric'
   | 'short_code'
   | 'invalid'
-  | 'too_long';
+  | 'too_long'
+  /** Workers only, and only if the entry did not wait for the metadata: the number was not checked. */
+  | 'unavailable';
 
 export type NormalizedPhone =
   | {
@@ -90,18 +98,27 @@ const MESSAGES: Readonly<Record<NotAPhoneReason, string>> = {
   short_code: 'The sender is a short code, not a personal phone number.',
   invalid: 'Not a valid phone number.',
   too_long: `Longer than ${MAX_INPUT_LENGTH} characters; not a phone number.`,
+  unavailable: 'Phone number metadata is not loaded yet, so the number could not be checked; try again.',
 };
 
 /** `undefined` region: only international (+…) numbers can be read. */
 type Region = CountryCode | undefined;
+/** What one call reads numbers with: the region national numbers are in, and the metadata. */
+interface Reading {
+  region: Region;
+  metadata: MetadataJson;
+}
 type ParseOptions = { defaultCountry: Region; extract: false };
 
 // One options object per region, reused across calls: this runs on every webhook.
 const parseOptionsByRegion = new Map<Region, ParseOptions>();
 
 export function normalizePhone(input: unknown, options?: NormalizeOptions): NormalizedPhone {
+  const metadata = phoneMetadata();
+  // Never a guess without metadata: "unavailable" is not "invalid" (phoneMetadata() has logged it).
+  if (metadata === undefined) return reject('unavailable');
   try {
-    return normalizeUnchecked(input, options?.region);
+    return normalizeUnchecked(input, options?.region, metadata);
   } catch {
     // Last line of defence: a webhook must get an answer, never a 500, whatever the input.
     return reject('invalid');
@@ -125,7 +142,7 @@ export function maskPhone(value: string): string {
   return MASK.repeat(digits.length - VISIBLE_DIGITS) + digits.slice(-VISIBLE_DIGITS);
 }
 
-function normalizeUnchecked(input: unknown, regionOption: unknown): NormalizedPhone {
+function normalizeUnchecked(input: unknown, regionOption: unknown, metadata: MetadataJson): NormalizedPhone {
   if (input === null || input === undefined) return reject('empty');
   if (typeof input !== 'string') return reject('invalid', 'Expected the number as a string.');
   if (input.length > MAX_INPUT_LENGTH) return reject('too_long');
@@ -138,60 +155,67 @@ function normalizeUnchecked(input: unknown, regionOption: unknown): NormalizedPh
 
   const lower = text.toLowerCase();
   if (lower.startsWith('client:')) return reject('client_identity');
-  const region = resolveRegion(regionOption);
-  if (lower.startsWith('sip:')) return readSipUri(text.slice(4), region);
-  if (lower.startsWith('sips:')) return readSipUri(text.slice(5), region);
-  if (lower.startsWith('tel:')) return readTelUri(text.slice(4), region);
+  const region = resolveRegion(regionOption, metadata);
+  const reading: Reading = { region, metadata };
+  if (lower.startsWith('sip:')) return readSipUri(text.slice(4), reading);
+  if (lower.startsWith('sips:')) return readSipUri(text.slice(5), reading);
+  if (lower.startsWith('tel:')) return readTelUri(text.slice(4), reading);
   // Twilio prefixes WhatsApp senders with the channel; the address itself is the E.164 number.
-  if (lower.startsWith('whatsapp:')) return readNumber(text.slice(9).trim(), region, false);
-  return readNumber(text, region, false);
+  if (lower.startsWith('whatsapp:')) return readNumber(text.slice(9).trim(), reading, false);
+  return readNumber(text, reading, false);
 }
 
 /**
  * The region national numbers are read in. An unknown region is not replaced by a guess (a national
  * number read in the wrong country is a wrong match): it becomes `undefined`, "international only".
  */
-function resolveRegion(region: unknown): Region {
+function resolveRegion(region: unknown, metadata: MetadataJson): Region {
   if (region === undefined) return DEFAULT_REGION;
   if (typeof region !== 'string') return undefined;
   const upper = region.trim().toUpperCase();
   const aliased = REGION_ALIASES.get(upper) ?? upper;
-  return isSupportedCountry(aliased) ? aliased : undefined;
+  return isCountry(aliased, metadata) ? aliased : undefined;
+}
+
+/** The type guard `libphonenumber-js/max` declares for isSupportedCountry; the core flavour omits it. */
+function isCountry(code: string, metadata: MetadataJson): code is CountryCode {
+  return isSupportedCountry(code as CountryCode, metadata);
 }
 
 /** A number as typed or sent: national, international, with punctuation, trunk prefixes or an extension. */
-function readNumber(text: string, region: Region, extensionInUri: boolean): NormalizedPhone {
+function readNumber(text: string, reading: Reading, extensionInUri: boolean): NormalizedPhone {
   if (text === '') return reject('empty');
   if (WITHHELD_WORDS.has(text.toLowerCase())) return reject('withheld');
   const compact = text.replace(VISUAL_SEPARATORS, '');
   const digits = DIGITS_WITH_OPTIONAL_PLUS.exec(compact)?.[1];
   if (digits !== undefined && KEYPAD_WITHHELD.has(digits)) return reject('withheld');
 
-  const parsed = parse(text, region);
+  const parsed = parse(text, reading);
   if (parsed?.isValid()) return accept(parsed, extensionInUri);
   if (SHORT_CODE.test(compact)) return reject('short_code');
 
-  const rescued = rescueCommonForms(text, compact);
+  const rescued = rescueCommonForms(text, compact, reading.metadata);
   if (rescued !== undefined) return accept(rescued, extensionInUri);
 
   if (parsed === undefined && HAS_LETTER.test(text)) return reject('alphanumeric');
-  return rejectInvalid(parsed, region, compact);
+  return rejectInvalid(parsed, reading.region, compact);
 }
 
 /**
  * Forms the library does not read in every region but that have one meaning. Only valid results come
  * back, so a rescue can never accept a number libphonenumber-js considers invalid.
  */
-function rescueCommonForms(text: string, compact: string): PhoneNumber | undefined {
+function rescueCommonForms(text: string, compact: string, metadata: MetadataJson): PhoneNumber | undefined {
+  const international: Reading = { region: undefined, metadata };
   // "00" is the international prefix in most of the world, and agents type it whatever the
   // deployment's region is. A national number never starts with 00, so nothing valid is reread.
   if (LEADING_00.test(text)) {
-    const international = parse(text.replace(LEADING_00, '+'), undefined);
-    if (international?.isValid()) return international;
+    const dialled = parse(text.replace(LEADING_00, '+'), international);
+    if (dialled?.isValid()) return dialled;
   }
   const mexican = MEXICO_LEGACY_MOBILE.exec(compact)?.[1];
   if (mexican !== undefined) {
-    const current = parse(`+52${mexican}`, undefined);
+    const current = parse(`+52${mexican}`, international);
     if (current?.isValid()) return current;
   }
   return undefined;
@@ -201,7 +225,7 @@ function rescueCommonForms(text: string, compact: string): PhoneNumber | undefin
  * RFC 3966 `tel:` URI body (also the telephone-subscriber form of a SIP user part): the number,
  * then `;name=value` parameters. Only `ext` and `phone-context` change the result.
  */
-function readTelUri(body: string, region: Region): NormalizedPhone {
+function readTelUri(body: string, reading: Reading): NormalizedPhone {
   const [number = '', ...parameters] = body.split(';');
   let context: string | undefined;
   let extension = false;
@@ -213,8 +237,9 @@ function readTelUri(body: string, region: Region): NormalizedPhone {
     if (name === 'phone-context') context = value;
   }
   // A global number (+…) ignores any context; a local one is read inside its numeric context.
-  if (number.startsWith('+') || context === undefined) return readNumber(number, region, extension);
-  if (context.startsWith('+')) return readNumber(context + number, undefined, extension);
+  if (number.startsWith('+') || context === undefined) return readNumber(number, reading, extension);
+  if (context.startsWith('+'))
+    return readNumber(context + number, { region: undefined, metadata: reading.metadata }, extension);
   // A domain context is a private dial plan (often a PBX extension): there is no E.164 to derive.
   return reject('invalid', 'A local tel: number in a domain phone-context has no E.164 form.');
 }
@@ -223,7 +248,7 @@ function readTelUri(body: string, region: Region): NormalizedPhone {
  * `sip:user[:password]@host[;params]`. Only an E.164 user part is read (SIP trunks and Twilio SIP
  * Domains send `sip:+14155552671@…`); a username is never guessed to be a number.
  */
-function readSipUri(rest: string, region: Region): NormalizedPhone {
+function readSipUri(rest: string, reading: Reading): NormalizedPhone {
   const at = rest.indexOf('@');
   if (at < 0) return reject('sip_uri');
   const userinfo = rest.slice(0, at);
@@ -239,7 +264,7 @@ function readSipUri(rest: string, region: Region): NormalizedPhone {
   const semicolon = user.indexOf(';');
   const number = semicolon < 0 ? user : user.slice(0, semicolon);
   if (!E164_SHAPED.test(number.replace(VISUAL_SEPARATORS, ''))) return reject('sip_uri');
-  return readTelUri(user, region);
+  return readTelUri(user, reading);
 }
 
 function decodePercent(value: string): string | undefined {
@@ -251,8 +276,8 @@ function decodePercent(value: string): string | undefined {
   }
 }
 
-function parse(text: string, region: Region): PhoneNumber | undefined {
-  return parsePhoneNumberFromString(text, parseOptionsFor(region));
+function parse(text: string, { region, metadata }: Reading): PhoneNumber | undefined {
+  return parsePhoneNumberFromString(text, parseOptionsFor(region), metadata);
 }
 
 function parseOptionsFor(region: Region): ParseOptions {

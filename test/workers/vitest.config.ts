@@ -1,8 +1,15 @@
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineProject } from 'vitest/config';
 import { DATABASE_AUTH_TOKEN } from './global-setup.js';
 import { WORKER_TEST_SECRETS } from './secrets.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+// wrangler runs wrangler.toml's [build] command before `deploy` and `dev`; the pool only reads the config, so
+// the static assets the Worker loads its phone metadata from are put in place here.
+execFileSync(process.execPath, ['scripts/copy-phone-metadata.mjs'], { cwd: root, stdio: 'ignore' });
 
 /**
  * The Worker inside workerd (the runtime Cloudflare runs), built from wrangler.toml exactly as deployed:
@@ -25,7 +32,7 @@ export default defineProject({
   ],
   test: {
     name: 'workers',
-    root: fileURLToPath(new URL('../..', import.meta.url)),
+    root,
     include: ['test/workers/**/*.test.ts'],
     globalSetup: ['test/workers/global-setup.ts'],
     // After the node project, not beside it: two cores can't run workerd, Chromium and the Node suite at once.
