@@ -75,6 +75,36 @@ describe('fail open with a stalled or unreachable database (libSQL over HTTP)', 
     env.client.close();
   });
 
+  it('applies a status callback that came while the call was answered without the database', async () => {
+    const env = await remoteSetup();
+    ({ server, gate } = env);
+    env.gate.stall();
+    const params = voiceParams(CALLER);
+    const callSid = params.CallSid as string;
+    expect(await (await env.app.request(twilioFormRequest('/twilio/voice', params))).text()).toBe(ROUTED);
+    const status = await env.app.request(
+      twilioFormRequest(
+        '/twilio/voice/status',
+        { ...voiceParams(CALLER, { CallSid: callSid }), CallStatus: 'completed' },
+        { headers: { 'i-twilio-idempotency-token': 'status-while-stalled' } },
+      ),
+    );
+    expect(status.status).toBe(204);
+
+    env.gate.open();
+    const record = await eventually(async () => {
+      const found = await findInteraction(env.direct, callSid);
+      return found?.status === 'completed' ? found : undefined;
+    });
+    expect(record).toMatchObject({ e164: CALLER, flags: { lookupFailed: true } });
+    await eventually(async () => (env.published.length >= 2 ? true : undefined));
+    expect(env.published.map((m) => (m.interaction as { status: string }).status)).toEqual([
+      'ringing',
+      'completed',
+    ]);
+    env.client.close();
+  });
+
   it('answers SMS while the database is down, and records the text when it comes back', async () => {
     const env = await remoteSetup();
     ({ server, gate } = env);

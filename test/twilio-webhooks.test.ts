@@ -230,6 +230,39 @@ describe('POST /twilio/voice/status', () => {
     expect((await findInteraction(ctx.deps.db, params.CallSid as string))?.status).toBe('in-progress');
   });
 
+  it('keeps a callback that arrives before its call is recorded, and applies it once the call is', async () => {
+    await setup();
+    const params = voiceParams(FAMILY);
+    const callSid = params.CallSid as string;
+    const early = () =>
+      post(
+        '/twilio/voice/status',
+        { ...voiceParams(FAMILY, { CallSid: callSid }), CallStatus: 'in-progress' },
+        { 'i-twilio-idempotency-token': 'early-token' },
+      );
+    // The callback, then Twilio's redelivery of it, both before the call is recorded.
+    expect((await early()).status).toBe(204);
+    expect((await early()).status).toBe(204);
+    expect(await count('interactions')).toBe(0);
+    // Its token is not spent on a call that is not there yet.
+    expect(await count('processed_events')).toBe(0);
+
+    expect((await post('/twilio/voice', params)).status).toBe(200);
+    await eventually(async () =>
+      (await findInteraction(ctx.deps.db, callSid))?.status === 'in-progress' ? true : undefined,
+    );
+    await eventually(() =>
+      ctx.logger.lines.filter((l) => l.message.startsWith('call status applied')).length === 2
+        ? true
+        : undefined,
+    );
+    expect(published.map((m) => (m.interaction as InteractionView).status)).toEqual([
+      'ringing',
+      'in-progress',
+    ]);
+    expect(await count('processed_events')).toBe(1);
+  });
+
   it('ignores a callback for a call it never saw', async () => {
     await setup();
     const res = await post('/twilio/voice/status', { ...voiceParams(FAMILY), CallStatus: 'completed' });

@@ -1,11 +1,21 @@
 import { claimEvent, findInteraction, updateInteraction } from '../db/interactions.js';
 import type { AppDeps } from '../deps.js';
-import { type Background, EVENT_SOURCE, publishInteraction, recordLater, withDeadline } from './inbound.js';
+import {
+  type Background,
+  EVENT_SOURCE,
+  publishInteraction,
+  RETRY_DELAYS_MS,
+  RetrySlots,
+  recordLater,
+  withDeadline,
+} from './inbound.js';
 
 /**
  * The voice status callback: moves an interaction through Twilio's CallStatus values and pushes each
  * change once. Callbacks can arrive late, twice or out of order, so a call never moves backwards and an
- * ended call stays ended.
+ * ended call stays ended. A callback can also arrive before its call is recorded (the call was answered
+ * fail-open and its record is still being retried): it is kept and retried until the call appears, and
+ * its idempotency token is claimed only once the call is found, so nothing is dropped.
  */
 
 /** Twilio's CallStatus values, in the order a call moves through them; the last five all end it. */
@@ -20,6 +30,17 @@ const STATUS_RANK: Record<string, number> = {
   canceled: 3,
 };
 
+/**
+ * How long a callback waits for its call's record: the call's own retries (RETRY_DELAYS_MS, ~2 minutes)
+ * plus one more minute, so the last look comes after the call's last attempt to be recorded.
+ */
+const WAIT_FOR_CALL_DELAYS_MS = [...RETRY_DELAYS_MS, 60_000];
+/**
+ * Callbacks kept for calls not recorded yet, bounded on their own: callbacks for calls that never get
+ * recorded must not use up the slots the inbound retries need during an outage.
+ */
+const WAITING_SLOTS = new RetrySlots(1000);
+
 export interface CallStatusUpdate {
   callSid: string;
   /** Set when the callback is for the agent leg of a `<Dial>`: the interaction is the parent call. */
@@ -28,28 +49,66 @@ export interface CallStatusUpdate {
   idempotencyToken?: string;
 }
 
+/** The call is not recorded (yet): retried like a failed write, on its own schedule. */
+class CallNotRecorded extends Error {
+  constructor() {
+    super('the call of this status callback is not recorded yet');
+  }
+}
+
+type Outcome = 'applied' | 'unchanged' | 'not_recorded';
+
 async function applyCallStatus(
   deps: AppDeps,
   update: CallStatusUpdate,
   background: Background,
   checkToken: boolean,
-): Promise<void> {
+): Promise<Outcome> {
   const { db } = deps;
   const rank = STATUS_RANK[update.callStatus];
-  if (rank === undefined) return;
-  // Only Twilio's own redeliveries are screened: our background retry may follow a claimed token.
-  if (checkToken && update.idempotencyToken) {
-    const first = await claimEvent(db, EVENT_SOURCE, update.idempotencyToken, deps.now());
-    if (!first) return;
-  }
+  if (rank === undefined) return 'unchanged';
   const record =
     (update.parentCallSid ? await findInteraction(db, update.parentCallSid) : undefined) ??
     (await findInteraction(db, update.callSid));
-  if (!record) return;
+  if (!record) return 'not_recorded';
+  // Only Twilio's own redeliveries are screened, and only once the call is found (a token claimed for a
+  // call not yet recorded would turn away the redelivery that could still apply). Our background retry
+  // after a failed write may follow a claimed token, so it does not check.
+  if (checkToken && update.idempotencyToken) {
+    const first = await claimEvent(db, EVENT_SOURCE, update.idempotencyToken, deps.now());
+    if (!first) return 'unchanged';
+  }
   // Callbacks can arrive late or twice: a call never moves backwards, and an ended call stays ended.
-  if (rank <= (STATUS_RANK[record.status] ?? -1)) return;
+  if (rank <= (STATUS_RANK[record.status] ?? -1)) return 'unchanged';
   const updated = await updateInteraction(db, record.twilioSid, { status: update.callStatus }, deps.now());
-  if (updated) publishInteraction(deps, updated, background);
+  if (!updated) return 'not_recorded';
+  publishInteraction(deps, updated, background);
+  return 'applied';
+}
+
+/** Keeps the callback until its call is recorded (checked on the retry schedule), then applies it. */
+function waitForCall(deps: AppDeps, update: CallStatusUpdate, background: Background): void {
+  const context = { sid: update.callSid, parent: update.parentCallSid, status: update.callStatus };
+  if (!WAITING_SLOTS.available()) {
+    deps.logger.error('call status not applied: too many pending during the outage', context);
+    return;
+  }
+  deps.logger.info('call status for a call not recorded yet: kept until it is', context);
+  const attempt = async () => {
+    if ((await applyCallStatus(deps, update, background, true)) === 'not_recorded')
+      throw new CallNotRecorded();
+  };
+  background(
+    recordLater(deps, Promise.reject(new CallNotRecorded()), attempt, context, {
+      delays: WAIT_FOR_CALL_DELAYS_MS,
+      slots: WAITING_SLOTS,
+      messages: {
+        afterDeadline: 'call status applied',
+        afterRetry: 'call status applied once its call was recorded',
+        gaveUp: 'call status not applied: its call was never recorded',
+      },
+    }),
+  );
 }
 
 /** The voice status callback. Answers at once; a slow or absent database is retried in the background. */
@@ -61,11 +120,23 @@ export async function handleCallStatus(
   const first = applyCallStatus(deps, update, background, true);
   try {
     const outcome = await withDeadline(first, deps.config.LOOKUP_DEADLINE_MS);
-    if ('value' in outcome) return;
+    if ('value' in outcome) {
+      if (outcome.value === 'not_recorded') waitForCall(deps, update, background);
+      return;
+    }
   } catch {
     // Retried below.
   }
   const context = { sid: update.callSid, status: update.callStatus };
   deps.logger.warn('index unavailable: call status queued for retry', context);
-  background(recordLater(deps, first, () => applyCallStatus(deps, update, background, false), context));
+  // The first attempt may have claimed the token before failing, so the retries do not check it; a
+  // call still not recorded when the database answers is waited for like any other.
+  const retry = async () => {
+    if ((await applyCallStatus(deps, update, background, false)) === 'not_recorded')
+      throw new CallNotRecorded();
+  };
+  const settled = first.then((outcome) => {
+    if (outcome === 'not_recorded') throw new CallNotRecorded();
+  });
+  background(recordLater(deps, settled, retry, context, { delays: WAIT_FOR_CALL_DELAYS_MS }));
 }

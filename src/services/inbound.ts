@@ -34,10 +34,18 @@ export interface InboundMessage {
 /** processed_events source for Twilio's idempotency tokens. */
 export const EVENT_SOURCE = 'twilio';
 /** Background retries after a failed write: about two minutes in all, then the interaction is given up. */
-const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000, 15000, 30000, 60000];
+export const RETRY_DELAYS_MS = [250, 500, 1000, 2000, 4000, 8000, 15000, 30000, 60000];
+/** Background retries in flight, bounded: beyond `max` at once, new ones are given up (and logged). */
+export class RetrySlots {
+  pending = 0;
+  constructor(readonly max: number) {}
+  available(): boolean {
+    return this.pending < this.max;
+  }
+}
+
 /** Bounds the memory a long outage can take: beyond this many pending interactions, new ones are dropped. */
-const MAX_PENDING = 1000;
-let pending = 0;
+const RECORD_SLOTS = new RetrySlots(1000);
 
 interface Attempt {
   /** Set once the webhook has answered without waiting: the record then says the lookup failed. */
@@ -141,39 +149,56 @@ async function persist(
   return answer;
 }
 
-/** Keeps trying to record an interaction the webhook answered without; gives up after ~2 minutes. */
+/** What recordLater logs; the defaults speak of an inbound interaction. */
+export interface RetryMessages {
+  afterDeadline: string;
+  afterRetry: string;
+  gaveUp: string;
+}
+
+const RECORD_MESSAGES: RetryMessages = {
+  afterDeadline: 'interaction recorded after the deadline',
+  afterRetry: 'interaction recorded after the database came back',
+  gaveUp: 'interaction not recorded: the database did not come back',
+};
+
+/**
+ * Keeps trying to record what a webhook answered without; gives up after ~2 minutes (or the delays
+ * given). `first` is the attempt already under way; `retry` is called after each delay until it
+ * resolves.
+ */
 export async function recordLater(
   deps: AppDeps,
   first: Promise<unknown>,
   retry: () => Promise<unknown>,
   context: Record<string, unknown>,
+  options: { delays?: readonly number[]; messages?: RetryMessages; slots?: RetrySlots } = {},
 ): Promise<void> {
-  pending += 1;
+  const messages = options.messages ?? RECORD_MESSAGES;
+  const slots = options.slots ?? RECORD_SLOTS;
+  slots.pending += 1;
   try {
     let lastError: unknown;
     try {
       await first;
-      deps.logger.info('interaction recorded after the deadline', context);
+      deps.logger.info(messages.afterDeadline, context);
       return;
     } catch (err) {
       lastError = err;
     }
-    for (const delay of RETRY_DELAYS_MS) {
+    for (const delay of options.delays ?? RETRY_DELAYS_MS) {
       await sleep(delay);
       try {
         await retry();
-        deps.logger.info('interaction recorded after the database came back', context);
+        deps.logger.info(messages.afterRetry, context);
         return;
       } catch (err) {
         lastError = err;
       }
     }
-    deps.logger.error('interaction not recorded: the database did not come back', {
-      ...context,
-      error: errorMessage(lastError),
-    });
+    deps.logger.error(messages.gaveUp, { ...context, error: errorMessage(lastError) });
   } finally {
-    pending -= 1;
+    slots.pending -= 1;
   }
 }
 
@@ -242,7 +267,7 @@ function scheduleRetry(
   retry: () => Promise<unknown>,
   context: Record<string, unknown>,
 ): Promise<void> {
-  if (pending >= MAX_PENDING) {
+  if (!RECORD_SLOTS.available()) {
     deps.logger.error('interaction not recorded: too many pending during the outage', context);
     first.catch(() => {});
     return Promise.resolve();
