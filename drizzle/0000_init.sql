@@ -94,6 +94,14 @@ CREATE TABLE `interactions` (
 CREATE UNIQUE INDEX `interactions_twilio_sid` ON `interactions` (`twilio_sid`);--> statement-breakpoint
 CREATE INDEX `interactions_created` ON `interactions` (`created_at`);--> statement-breakpoint
 CREATE INDEX `interactions_updated` ON `interactions` (`updated_at`);--> statement-breakpoint
+CREATE TABLE `link_watermarks` (
+	`user_id` text NOT NULL,
+	`source` text NOT NULL,
+	`removed_at` integer NOT NULL,
+	`kept_e164` text,
+	PRIMARY KEY(`user_id`, `source`)
+);
+--> statement-breakpoint
 CREATE TABLE `otp_deliveries` (
 	`id` text PRIMARY KEY NOT NULL,
 	`recipient` text NOT NULL,

@@ -151,6 +151,51 @@ describe('POST /auth0/log-stream', () => {
     expect((await matchNumber(ctx.deps.db, '+14155550122')).matches).toEqual([]);
   });
 
+  it('lets no older enrollment log create a link after an unenrollment that named no number', async () => {
+    await enrolled();
+    await sendEvents([
+      logEvent('700', 'gd_unenroll', T0 + 3000, { description: 'Guardian - Unenroll device (sms)' }),
+    ]);
+    // Redelivered late: an enrollment of another number, from before the unenrollment.
+    await sendEvents([
+      logEvent('699', 'gd_enrollment_complete', T0 + 2000, {
+        details: { authenticator: { type: 'sms', phone_number: '+14155550122' } },
+      }),
+    ]);
+    expect((await matchNumber(ctx.deps.db, '+14155550122')).matches).toEqual([]);
+    expect(await live()).toEqual([]);
+    // A newer enrollment is the user enrolling again: live.
+    await sendEvents([
+      logEvent('701', 'gd_enrollment_complete', T0 + 4000, {
+        details: { authenticator: { type: 'sms', phone_number: '+14155550122' } },
+      }),
+    ]);
+    expect((await matchNumber(ctx.deps.db, '+14155550122')).matches).toMatchObject([{ verified: true }]);
+  });
+
+  it('keeps only the newest profile phone when phone changes (scpn) arrive out of order', async () => {
+    const older = '+14155550131';
+    await sendEvents([logEvent('800', 'scpn', T0 + 1000, { details: { phone_number: older } })]);
+    await sendEvents([logEvent('802', 'scpn', T0 + 3000, { details: { phone_number: NUMBER } })]);
+    // The change to 0133 happened between the two, and arrives last: it is history, not the current phone.
+    await sendEvents([logEvent('801', 'scpn', T0 + 2000, { details: { phone_number: '+14155550133' } })]);
+    expect(
+      await rows(ctx, "select e164 from phone_links where user_id = 'auth0|alice' and removed_at is null"),
+    ).toEqual([{ e164: NUMBER }]);
+  });
+
+  it('drops the verified flag of a number that went away and came back', async () => {
+    await upsertLinks(ctx.deps.db, [
+      { e164: NUMBER, userId: 'auth0|alice', source: 'profile', verified: true, at: T0 },
+    ]);
+    await sendEvents([logEvent('900', 'scpn', T0 + 1000, { details: { phone_number: '+14155550142' } })]);
+    // Back to the first number: scpn says nothing about verification, so it is unverified now.
+    await sendEvents([logEvent('901', 'scpn', T0 + 2000, { details: { phone_number: NUMBER } })]);
+    expect((await matchNumber(ctx.deps.db, NUMBER)).matches).toMatchObject([
+      { userId: 'auth0|alice', verified: false },
+    ]);
+  });
+
   it('counts events it cannot read as invalid and still answers 200', async () => {
     const undated = logEvent('600', 'gd_unenroll', T0);
     undated.data.date = 'yesterday';

@@ -43,11 +43,14 @@ const snapshot = async (db: Db) => ({
       'select e164, user_id, source, verified, first_seen_at, last_seen_at, event_at, removed_at from phone_links order by e164, user_id, source',
     )
   ).rows.map((r) => ({ ...r })),
+  watermarks: (await db.$client.execute('select * from link_watermarks order by user_id, source')).rows.map(
+    (r) => ({ ...r }),
+  ),
 });
 
 type Step =
   | { accounts: AccountInput[]; links: LinkInput[] }
-  | { remove: { userId: string; e164: string; source: LinkInput['source']; at: number } };
+  | { remove: { userId: string; e164?: string; source?: LinkInput['source']; at: number } };
 
 const STEPS: Step[] = [
   {
@@ -96,10 +99,27 @@ const STEPS: Step[] = [
     accounts: [],
     links: [{ e164: '+14155550102', userId: 'b', source: 'passwordless', verified: true, at: 2500 }],
   },
-  // Newer than the removal: comes back.
+  // Newer than the removal: comes back, with the verified flag it states.
   {
     accounts: [],
     links: [{ e164: '+14155550102', userId: 'b', source: 'passwordless', verified: false, at: 3500 }],
+  },
+  // Every profile link of `a` removed (no number named): an older link of any number is refused…
+  { remove: { userId: 'a', source: 'profile', at: 4000 } },
+  {
+    accounts: [],
+    links: [
+      { e164: '+14155550101', userId: 'a', source: 'profile', verified: true, at: 3900 },
+      { e164: '+14155550103', userId: 'a', source: 'profile', verified: true, at: 3900 },
+    ],
+  },
+  // …a newer one is written, and a revived link takes the new flag rather than its old one.
+  {
+    accounts: [],
+    links: [
+      { e164: '+14155550101', userId: 'a', source: 'profile', verified: false, at: 4100 },
+      { e164: '+14155550103', userId: 'a', source: 'profile', verified: false, at: 4100 },
+    ],
   },
 ];
 

@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, isNull, lte, notInArray, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
-import type { AccountInput, LinkInput } from './index-writes.js';
+import { type AccountInput, type LinkInput, linkRow, upsertLinksSql } from './index-writes.js';
 import { backfillRuns, backfillSeen, PHONE_SOURCES, type PhoneSource, phoneLinks } from './schema.js';
 
 /**
@@ -67,14 +67,8 @@ const UPSERT_ACCOUNTS = `insert into accounts (user_id, connection, email, name,
      updated_at = excluded.updated_at
    where excluded.updated_at >= accounts.updated_at`;
 
-const UPSERT_LINKS = `insert into phone_links (e164, user_id, source, verified, first_seen_at, last_seen_at, event_at)
-   select ${[0, 1, 2, 3, 4, 4, 4].map(col).join(', ')} from json_each(?) j where true
-   on conflict (e164, user_id, source) do update set
-     verified = case when excluded.event_at >= phone_links.event_at then excluded.verified else phone_links.verified end,
-     last_seen_at = max(phone_links.last_seen_at, excluded.last_seen_at),
-     first_seen_at = min(phone_links.first_seen_at, excluded.first_seen_at),
-     removed_at = case when phone_links.removed_at is not null and excluded.event_at > phone_links.removed_at then null else phone_links.removed_at end,
-     event_at = max(phone_links.event_at, excluded.event_at)`;
+/** The shared statement itself: same watermark, revival and verified rules by construction. */
+const UPSERT_LINKS = upsertLinksSql(true);
 
 const INSERT_SEEN = 'insert or ignore into backfill_seen (run_id, user_id) select ?, value from json_each(?)';
 
@@ -99,9 +93,7 @@ export async function commitBatch(db: Db, batch: BatchCommit): Promise<BatchChan
     ]);
     if (accountRows.length > 0)
       await tx.execute({ sql: UPSERT_ACCOUNTS, args: [JSON.stringify(accountRows)] });
-    const linkRows = batch.users.flatMap((u) =>
-      u.links.map((l) => [l.e164, l.userId, l.source, bool(l.verified ?? false), l.at]),
-    );
+    const linkRows = batch.users.flatMap((u) => u.links.map(linkRow));
     if (linkRows.length > 0) await tx.execute({ sql: UPSERT_LINKS, args: [JSON.stringify(linkRows)] });
     if (batch.trackSeen) await insertSeen(tx, batch);
     if (batch.dryRun) {
@@ -160,12 +152,34 @@ async function existingLinks(tx: Tx, userIds: string[]): Promise<Map<string, Map
   return existing;
 }
 
+/** The batch users' link watermarks (see linkWatermarks), keyed by user and source. */
+async function watermarks(
+  tx: Tx,
+  userIds: string[],
+): Promise<Map<string, { at: number; kept: string | null }>> {
+  const result = await tx.execute({
+    sql: 'select user_id, source, removed_at, kept_e164 from link_watermarks where user_id in (select value from json_each(?))',
+    args: [JSON.stringify(userIds)],
+  });
+  const out = new Map<string, { at: number; kept: string | null }>();
+  for (const r of result.rows)
+    out.set(key(String(r.user_id), String(r.source)), {
+      at: Number(r.removed_at),
+      kept: r.kept_e164 === null ? null : String(r.kept_e164),
+    });
+  return out;
+}
+
 async function diffAndRemove(tx: Tx, batch: BatchCommit): Promise<BatchChanges> {
   const changes: BatchChanges = { added: 0, updated: 0, removed: 0, stale: 0 };
-  const existing = await existingLinks(
-    tx,
-    batch.users.map((u) => u.account.userId),
-  );
+  const userIds = batch.users.map((u) => u.account.userId);
+  const existing = await existingLinks(tx, userIds);
+  const marks = await watermarks(tx, userIds);
+  // The upsert refuses these (upsertLinksSql): they change nothing, so they count as nothing.
+  const refused = (link: LinkInput) => {
+    const mark = marks.get(key(link.userId, link.source));
+    return mark !== undefined && (mark.at > link.at || (mark.at === link.at && mark.kept !== link.e164));
+  };
   for (const user of batch.users) {
     const userId = user.account.userId;
     const current = existing.get(userId);
@@ -174,6 +188,7 @@ async function diffAndRemove(tx: Tx, batch: BatchCommit): Promise<BatchChanges> 
       const k = key(link.e164, link.source);
       if (wanted.has(k)) continue;
       wanted.add(k);
+      if (refused(link)) continue;
       const row = current?.get(k);
       if (!row) changes.added += 1;
       else if (row.removedAt !== null) {

@@ -1,6 +1,6 @@
-import { and, eq, isNull, lte, sql } from 'drizzle-orm';
+import { and, eq, isNull, lte, ne, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { accounts, type PhoneSource, phoneLinks } from './schema.js';
+import { accounts, PHONE_SOURCES, type PhoneSource, phoneLinks } from './schema.js';
 
 /**
  * Writes to the phone index. The Auth0 feed (Actions, Log Streams) and the backfill all come through here,
@@ -90,53 +90,126 @@ export async function upsertAccounts(db: Writer, rows: readonly AccountInput[]):
 }
 
 /**
- * Inserts or refreshes phone links. A link removed by a newer event stays removed; one removed by an older
- * event comes back. `verified` is only changed by rows that state it, and only by a newer event.
+ * The phone_links upsert, shared with the backfill (src/db/backfill.ts binds the same statement): rows are
+ * one JSON array of `[e164, userId, source, verified 0|1, at]`, read with json_each.
+ * - A row older than its (user, source) watermark is refused (see linkWatermarks).
+ * - A link removed by a newer event stays removed; one removed by an older event comes back, and then takes
+ *   the row's verified flag (false unless stated): a number that went away and came back is not the
+ *   verified number it used to be.
+ * - Otherwise `verified` is only changed by rows that state it (`statesVerified`), and only by a newer event.
+ */
+export function upsertLinksSql(statesVerified: boolean): string {
+  const v = (i: number) => `j.value ->> ${i}`;
+  const revived = 'phone_links.removed_at is not null and excluded.event_at > phone_links.removed_at';
+  const verified = statesVerified
+    ? `case when ${revived} or excluded.event_at >= phone_links.event_at then excluded.verified else phone_links.verified end`
+    : `case when ${revived} then excluded.verified else phone_links.verified end`;
+  return `insert into phone_links (e164, user_id, source, verified, first_seen_at, last_seen_at, event_at)
+   select ${[0, 1, 2, 3, 4, 4, 4].map(v).join(', ')} from json_each(?) j
+   where not exists (select 1 from link_watermarks w where w.user_id = ${v(1)} and w.source = ${v(2)}
+     and (w.removed_at > ${v(4)} or (w.removed_at = ${v(4)} and w.kept_e164 is not ${v(0)})))
+   on conflict (e164, user_id, source) do update set
+     verified = ${verified},
+     last_seen_at = max(phone_links.last_seen_at, excluded.last_seen_at),
+     first_seen_at = min(phone_links.first_seen_at, excluded.first_seen_at),
+     removed_at = case when ${revived} then null else phone_links.removed_at end,
+     event_at = max(phone_links.event_at, excluded.event_at)`;
+}
+
+/** One JSON row of upsertLinksSql. */
+export const linkRow = (r: LinkInput) => [r.e164, r.userId, r.source, r.verified ? 1 : 0, r.at];
+
+/** Binds a statement with one `json_each(?)` through drizzle (a plain Db or a transaction). */
+function withJson(statement: string, json: string) {
+  const [head, tail] = statement.split('json_each(?)');
+  return sql`${sql.raw(head ?? '')}json_each(${json})${sql.raw(tail ?? '')}`;
+}
+
+/**
+ * Inserts or refreshes phone links (rules at upsertLinksSql). Rows older than a removal of every link of
+ * their user and source are refused.
  */
 export async function upsertLinks(db: Writer, rows: readonly LinkInput[]): Promise<void> {
   const stated = rows.filter((r) => r.verified !== undefined);
   const unstated = rows.filter((r) => r.verified === undefined);
-  for (const [group, setsVerified] of [
+  for (const [group, statesVerified] of [
     [stated, true],
     [unstated, false],
   ] as const) {
     for (const chunk of chunks(group)) {
-      await db
-        .insert(phoneLinks)
-        .values(
-          chunk.map((r) => ({
-            e164: r.e164,
-            userId: r.userId,
-            source: r.source,
-            verified: r.verified ?? false,
-            firstSeenAt: r.at,
-            lastSeenAt: r.at,
-            eventAt: r.at,
-          })),
-        )
-        .onConflictDoUpdate({
-          target: [phoneLinks.e164, phoneLinks.userId, phoneLinks.source],
-          set: {
-            ...(setsVerified
-              ? {
-                  verified: sql`case when excluded.event_at >= phone_links.event_at then excluded.verified else phone_links.verified end`,
-                }
-              : {}),
-            lastSeenAt: sql`max(phone_links.last_seen_at, excluded.last_seen_at)`,
-            firstSeenAt: sql`min(phone_links.first_seen_at, excluded.first_seen_at)`,
-            removedAt: sql`case when phone_links.removed_at is not null and excluded.event_at > phone_links.removed_at then null else phone_links.removed_at end`,
-            eventAt: sql`max(phone_links.event_at, excluded.event_at)`,
-          },
-        });
+      await db.run(withJson(upsertLinksSql(statesVerified), JSON.stringify(chunk.map(linkRow))));
     }
   }
 }
 
 /**
+ * Raises the (user, source) watermarks to `at` (never lowers them). When two removals share a time and
+ * disagree on the kept number, neither is kept.
+ */
+export const RAISE_WATERMARKS_SQL = `insert into link_watermarks (user_id, source, removed_at, kept_e164)
+   select j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3 from json_each(?) j where true
+   on conflict (user_id, source) do update set
+     kept_e164 = case
+       when excluded.removed_at > link_watermarks.removed_at then excluded.kept_e164
+       when excluded.removed_at = link_watermarks.removed_at and link_watermarks.kept_e164 is not excluded.kept_e164 then null
+       else link_watermarks.kept_e164 end,
+     removed_at = max(link_watermarks.removed_at, excluded.removed_at)`;
+
+async function raiseWatermarks(
+  db: Writer,
+  userId: string,
+  sources: readonly PhoneSource[],
+  at: number,
+  keep: string | null,
+): Promise<void> {
+  const rows = sources.map((source) => [userId, source, at, keep]);
+  await db.run(withJson(RAISE_WATERMARKS_SQL, JSON.stringify(rows)));
+}
+
+/**
+ * The user's links of `source` are exactly `keep` (or none) as of `at` — a profile phone change: every other
+ * link of the source not newer than `at` is removed, `keep` is upserted (its verified flag untouched when it
+ * was live), and the watermark makes any older event of the source a no-op, so it can never bring back a
+ * previous number. Returns the number of links removed.
+ */
+export async function replaceLinks(
+  db: Writer,
+  change: { userId: string; source: PhoneSource; keep?: string; at: number },
+): Promise<number> {
+  const { userId, source, at } = change;
+  const keep = change.keep ?? null;
+  await raiseWatermarks(db, userId, [source], at, keep);
+  const where = [
+    eq(phoneLinks.userId, userId),
+    eq(phoneLinks.source, source),
+    isNull(phoneLinks.removedAt),
+    lte(phoneLinks.eventAt, at),
+  ];
+  if (keep) where.push(ne(phoneLinks.e164, keep));
+  const removed = await db
+    .update(phoneLinks)
+    .set({ removedAt: at, eventAt: at })
+    .where(and(...where))
+    .returning({ id: phoneLinks.id });
+  if (keep) await upsertLinks(db, [{ e164: keep, userId, source, at }]);
+  return removed.length;
+}
+
+/**
  * Marks links removed as of `at`. When the number and source are known and no link exists yet (the removal
- * arrived before the enrollment), a tombstone is written so the late enrollment cannot create it.
+ * arrived before the enrollment), a tombstone is written so the late enrollment cannot create it. Without a
+ * number the removal covers every link of the source(s), including ones whose older events arrive later:
+ * the watermark refuses them.
  */
 export async function removeLinks(db: Writer, removal: LinkRemoval): Promise<number> {
+  if (!removal.e164)
+    await raiseWatermarks(
+      db,
+      removal.userId,
+      removal.source ? [removal.source] : PHONE_SOURCES,
+      removal.at,
+      null,
+    );
   const where = [
     eq(phoneLinks.userId, removal.userId),
     isNull(phoneLinks.removedAt),

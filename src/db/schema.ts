@@ -325,3 +325,23 @@ export const otpDeliveries = sqliteTable(
     index('otp_deliveries_user').on(t.userId, t.createdAt),
   ],
 );
+
+// --- index watermarks ---
+
+/**
+ * The newest event that removed every link of a user from one source ("no SMS factor any more", "the
+ * profile phone is now N", user deleted), as of its event time. A link event older than it is refused, so a
+ * late, redelivered or out-of-order older event can neither create a link the removal did not name nor bring
+ * one back. `keptE164` is the one number the event kept (a profile phone change): that number, at exactly
+ * the watermark's time, is the event itself and is allowed.
+ */
+export const linkWatermarks = sqliteTable(
+  'link_watermarks',
+  {
+    userId: text('user_id').notNull(),
+    source: text('source', { enum: PHONE_SOURCES }).notNull(),
+    removedAt: integer('removed_at').notNull(),
+    keptE164: text('kept_e164'),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.source] })],
+);

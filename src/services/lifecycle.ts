@@ -3,6 +3,7 @@ import {
   type AccountInput,
   type LinkInput,
   removeLinks,
+  replaceLinks,
   upsertAccounts,
   upsertLinks,
 } from '../db/index-writes.js';
@@ -255,11 +256,8 @@ export async function applyLogEvent(w: Writer, event: LogEvent, ctx: LifecycleCo
     if (isPasswordlessUser({ user_id: userId, connection: null, strategy: null }))
       return 'ignored: passwordless';
     const e164 = phoneInDetails(event.details, ctx);
-    const live = await findLiveLinksOfUser(w, userId, ['profile']);
-    for (const link of live) {
-      if (link.e164 !== e164) await removeLinks(w, { userId, e164: link.e164, source: 'profile', at });
-    }
-    if (e164) await upsertLinks(w, [{ e164, userId, source: 'profile', at }]);
+    // The profile phone is now this number (or none) as of `at`: an older scpn arriving late changes nothing.
+    await replaceLinks(w, { userId, source: 'profile', ...(e164 ? { keep: e164 } : {}), at });
     return e164 ? 'profile_phone_changed' : 'profile_phone_removed';
   }
 
