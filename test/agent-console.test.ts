@@ -229,6 +229,61 @@ describe('the push socket', () => {
     expect(code).toBe(4401);
   });
 
+  it("keeps a long session open (720 h is past setTimeout's 24.8-day limit)", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const longLived = await sign(
+      {
+        purpose: 'agent-session',
+        sub: 'token:admin',
+        name: 'Administrator',
+        email: null,
+        method: 'token',
+        admin: true,
+        csrf: 'c'.repeat(24),
+        iat: now,
+        exp: now + 720 * 3600,
+      },
+      s.config.SESSION_SECRET,
+      'HS256',
+    );
+    const { ws, frames, opened } = openSocket({ cookie: `callerpop_agent=${longLived}` });
+    let closedWith: number | undefined;
+    ws.once('close', (code) => {
+      closedWith = code;
+    });
+    await opened;
+    await until(() => frames.find((f) => f.type === 'hello'), 'hello');
+    ws.send(JSON.stringify({ type: 'ping', t: 720 }));
+    await until(() => frames.find((f) => f.type === 'pong' && f.t === 720), 'pong');
+    expect(closedWith).toBeUndefined();
+    expect(ws.readyState).toBe(WebSocket.OPEN);
+    ws.close();
+  });
+
+  it('closes the consoles of a session that signs out (4401), not those of another session', async () => {
+    const leaving = await s.signIn();
+    const staying = await s.signIn();
+    const a = openSocket({ cookie: leaving });
+    const b = openSocket({ cookie: staying });
+    await Promise.all([a.opened, b.opened]);
+    const me = (await (await fetch(`${s.url}/agent/api/me`, { headers: { cookie: leaving } })).json()) as {
+      csrf: string;
+    };
+    const closed = new Promise<number>((resolve) => a.ws.once('close', (code) => resolve(code)));
+    const res = await fetch(`${s.url}/agent/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: leaving, origin: s.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `_csrf=${me.csrf}`,
+    });
+    expect(res.status).toBe(303);
+    expect(await closed).toBe(4401);
+    b.ws.send(JSON.stringify({ type: 'ping', t: 9 }));
+    await until(() => b.frames.find((f) => f.type === 'pong' && f.t === 9), 'pong');
+    expect(b.ws.readyState).toBe(WebSocket.OPEN);
+    b.ws.close();
+  });
+
   it('answers malformed frames with an error and closes on binary frames', async () => {
     const { ws, frames, opened } = openSocket();
     await opened;

@@ -8,6 +8,7 @@ import {
   encodeFrame,
   helloFrame,
   parseClientFrame,
+  SESSION_ENDED,
   type ServerFrame,
 } from './protocol.js';
 import { type AgentHub, type AgentIdentity, nullHub, type PushMessage } from './types.js';
@@ -17,6 +18,12 @@ import { type AgentHub, type AgentIdentity, nullHub, type PushMessage } from './
  * out every published interaction. Sockets are accepted through the hibernation API, so between calls the
  * object is evicted while the sockets stay open: an idle console costs no duration. The frames are the
  * same as the in-process hub's (`./protocol.ts`); replays read the database, so nothing lives only here.
+ *
+ * A socket lives no longer than the agent's session: its end (`expiresAt`) travels with the socket
+ * (serializeAttachment, so it survives hibernation). An alarm at the earliest end closes expired sockets
+ * with 4401 (SESSION_ENDED), as the in-process hub's timer does; `publish` and incoming frames check it
+ * too, so an expired socket never gets another frame even if the alarm is late. Signing out closes the
+ * session's sockets through `endSession`.
  */
 
 /** Set by the Worker after it has authenticated the agent; the object is unreachable from outside. */
@@ -58,29 +65,74 @@ export class AgentHubObject extends DurableObject {
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [`agent:${agent.id}`.slice(0, MAX_TAG)]);
     server.serializeAttachment(agent);
+    if (this.closeIfEnded(server, Date.now())) return new Response(null, { status: 101, webSocket: client });
     this.send(server, helloFrame(agent, Date.now()));
+    if (agent.expiresAt !== undefined) await this.armAlarm(agent.expiresAt);
     return new Response(null, { status: 101, webSocket: client });
   }
 
   /** RPC from the Worker: one frame to every connected console; returns how many were sent. */
   async publish(message: PushMessage): Promise<number> {
     const frame = encodeFrame(message);
-    const sockets = this.ctx.getWebSockets();
-    for (const ws of sockets) this.send(ws, frame);
-    return sockets.length;
+    const now = Date.now();
+    let sent = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      if (this.closeIfEnded(ws, now)) continue;
+      this.send(ws, frame);
+      sent += 1;
+    }
+    return sent;
+  }
+
+  /** RPC from the Worker when an agent signs out: closes that session's sockets (4401). */
+  async endSession(sessionId: string): Promise<number> {
+    let closed = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      if (attachmentOf(ws)?.session !== sessionId) continue;
+      closeQuietly(ws, SESSION_ENDED, 'signed out');
+      closed += 1;
+    }
+    return closed;
+  }
+
+  /** Closes every socket whose session has ended, then waits for the next end. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    let next: number | undefined;
+    for (const ws of this.ctx.getWebSockets()) {
+      if (this.closeIfEnded(ws, now)) continue;
+      const end = attachmentOf(ws)?.expiresAt;
+      if (end !== undefined && (next === undefined || end < next)) next = end;
+    }
+    if (next !== undefined) await this.ctx.storage.setAlarm(next);
+  }
+
+  /** One alarm, at the earliest session end among the open sockets. */
+  private async armAlarm(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** True (and the socket closed with 4401) when the agent's session is over. */
+  private closeIfEnded(ws: WebSocket, now: number): boolean {
+    const end = attachmentOf(ws)?.expiresAt;
+    if (end === undefined || end > now) return false;
+    closeQuietly(ws, SESSION_ENDED, 'session expired');
+    return true;
   }
 
   /** Connected consoles per agent id (operations and tests). */
   async connections(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     for (const ws of this.ctx.getWebSockets()) {
-      const id = (ws.deserializeAttachment() as AgentIdentity | null)?.id ?? 'unknown';
+      const id = attachmentOf(ws)?.id ?? 'unknown';
       counts[id] = (counts[id] ?? 0) + 1;
     }
     return counts;
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (this.closeIfEnded(ws, Date.now())) return;
     const parsed = parseClientFrame(message);
     if (!parsed.ok) {
       this.send(ws, parsed.error);
@@ -94,7 +146,7 @@ export class AgentHubObject extends DurableObject {
       );
       for (const frame of frames) this.send(ws, frame);
     } catch (err) {
-      const agent = ws.deserializeAttachment() as AgentIdentity | null;
+      const agent = attachmentOf(ws);
       this.logger().error('agent socket replay failed', {
         error: err instanceof Error ? err.message : String(err),
         agent: agent?.id,
@@ -125,12 +177,24 @@ function closeQuietly(ws: WebSocket, code: number, reason: string) {
   }
 }
 
+function attachmentOf(ws: WebSocket): AgentIdentity | null {
+  try {
+    return ws.deserializeAttachment() as AgentIdentity | null;
+  } catch {
+    return null;
+  }
+}
+
 function parseAgent(header: string | null): AgentIdentity | undefined {
   if (!header) return undefined;
   try {
     const value = JSON.parse(decodeURIComponent(header)) as Partial<AgentIdentity>;
-    if (typeof value.id === 'string' && typeof value.name === 'string')
-      return { id: value.id, name: value.name };
+    if (typeof value.id !== 'string' || typeof value.name !== 'string') return undefined;
+    const agent: AgentIdentity = { id: value.id, name: value.name };
+    if (typeof value.expiresAt === 'number' && Number.isFinite(value.expiresAt))
+      agent.expiresAt = value.expiresAt;
+    if (typeof value.session === 'string') agent.session = value.session;
+    return agent;
   } catch {
     // Only the Worker sets this header; a malformed one is a bug, answered as "no agent".
   }
@@ -179,7 +243,21 @@ export class DurableObjectHub implements AgentHub {
       const value = c.req.header(name);
       if (value) headers.set(name, value);
     }
-    headers.set(AGENT_HEADER, encodeURIComponent(JSON.stringify({ id: agent.id, name: agent.name })));
+    const forwarded: AgentIdentity = { id: agent.id, name: agent.name };
+    if (agent.expiresAt !== undefined) forwarded.expiresAt = agent.expiresAt;
+    if (agent.session !== undefined) forwarded.session = agent.session;
+    headers.set(AGENT_HEADER, encodeURIComponent(JSON.stringify(forwarded)));
     return this.stub().fetch(new Request(c.req.url, { method: 'GET', headers }));
+  }
+
+  /** Sign-out: the session's open consoles stop receiving pops at once. Best effort, like publish. */
+  async endSession(sessionId: string): Promise<void> {
+    try {
+      await this.stub().endSession(sessionId);
+    } catch (err) {
+      this.logger.warn('hub: closing a signed-out session failed', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
   }
 }

@@ -30,6 +30,9 @@ export interface MemoryHubOptions {
   now?: () => number;
 }
 
+/** setTimeout's longest delay (2^31 − 1 ms, about 24.8 days): longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export function createMemoryHub(options: MemoryHubOptions): MemoryHub {
   const { upgradeWebSocket, replay, logger } = options;
   const now = options.now ?? (() => Date.now());
@@ -39,6 +42,19 @@ export function createMemoryHub(options: MemoryHubOptions): MemoryHub {
     sockets.delete(ws);
     clearTimeout(expiries.get(ws));
     expiries.delete(ws);
+  };
+
+  /** Closes the socket when the session ends; sessions may outlast one timer, so it re-arms until then. */
+  const closeAtEnd = (ws: WSContext, expiresAt: number) => {
+    const left = expiresAt - now();
+    if (left <= 0) {
+      ws.close(SESSION_ENDED, 'session expired');
+      return;
+    }
+    expiries.set(
+      ws,
+      setTimeout(() => closeAtEnd(ws, expiresAt), Math.min(left, MAX_TIMER_MS)),
+    );
   };
 
   const send = (ws: WSContext, frame: ServerFrame | string) => {
@@ -71,14 +87,8 @@ export function createMemoryHub(options: MemoryHubOptions): MemoryHub {
       const response = await upgradeWebSocket(c, {
         onOpen(_event, ws) {
           sockets.set(ws, agent);
-          if (agent.expiresAt !== undefined) {
-            const timer = setTimeout(
-              () => ws.close(SESSION_ENDED, 'session expired'),
-              Math.max(0, agent.expiresAt - now()),
-            );
-            expiries.set(ws, timer);
-          }
           send(ws, helloFrame(agent, now()));
+          if (agent.expiresAt !== undefined) closeAtEnd(ws, agent.expiresAt);
         },
         onMessage(event, ws) {
           const parsed = parseClientFrame(event.data);
@@ -105,6 +115,18 @@ export function createMemoryHub(options: MemoryHubOptions): MemoryHub {
         },
       });
       return response ?? c.text('WebSocket upgrade failed', 500);
+    },
+
+    async endSession(sessionId: string) {
+      for (const [ws, identity] of [...sockets]) {
+        if (identity.session !== sessionId) continue;
+        try {
+          ws.close(SESSION_ENDED, 'signed out');
+        } catch {
+          // already closing
+        }
+        forget(ws);
+      }
     },
 
     size: () => sockets.size,

@@ -44,6 +44,8 @@ export interface AgentIdentity {
   name: string;
   /** When the agent's session ends (ms): hubs close the socket then (code 4401), so a signed-out agent stops receiving pops. */
   expiresAt?: number;
+  /** The session's random id: signing out closes that session's sockets, not the agent's other ones. */
+  session?: string;
 }
 
 /** A page of missed interactions for a reconnecting client (see `src/services/agent-feed.ts`). */
@@ -64,6 +66,8 @@ export interface AgentHub {
    * (or an error response when the request is not an upgrade).
    */
   connect(c: Context, agent: AgentIdentity): Promise<Response> | Response;
+  /** Closes the sockets of one session (sign-out) with 4401. Never throws. */
+  endSession?(sessionId: string): Promise<void>;
 }
 
 /** A hub that drops everything: for tools (backfill, seed) that build the app without agents. */

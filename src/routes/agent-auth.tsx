@@ -178,6 +178,8 @@ export function agentAuthRoutes(deps: AppDeps) {
         );
       }
       await audit(deps, c, { id: session.sub, name: session.name }, 'sign_out', null);
+      // Consoles of this session stop receiving pops now, not when the cookie would have expired.
+      if (session.sid !== undefined) await deps.hub.endSession?.(session.sid);
     }
     endSession(c, config);
     return c.redirect('/agent/login?signedOut=1', 303);

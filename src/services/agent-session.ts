@@ -24,6 +24,8 @@ const sessionSchema = z.object({
   /** May read the audit log. */
   admin: z.boolean(),
   csrf: z.string().check(z.minLength(16), z.maxLength(100)),
+  /** Random id of this sign-in: sign-out closes this session's sockets only. */
+  sid: z.optional(z.string().check(z.maxLength(100))),
   iat: z.number(),
   exp: z.number(),
 });
@@ -32,7 +34,9 @@ export type AgentSession = z.infer<typeof sessionSchema>;
 export type NewSession = Pick<AgentSession, 'sub' | 'name' | 'email' | 'method' | 'admin'>;
 
 export function agentIdentity(session: AgentSession): AgentIdentity {
-  return { id: session.sub, name: session.name, expiresAt: session.exp * 1000 };
+  const agent: AgentIdentity = { id: session.sub, name: session.name, expiresAt: session.exp * 1000 };
+  if (session.sid !== undefined) agent.session = session.sid;
+  return agent;
 }
 
 /** Whether agent pages may live in third-party iframes: framing configured and served over https. */
@@ -74,7 +78,14 @@ export async function startSession(
 ) {
   const iat = Math.floor(nowMs / 1000);
   const exp = iat + config.AGENT_SESSION_HOURS * 3600;
-  const session: AgentSession = { purpose: 'agent-session', ...input, csrf: randomToken(), iat, exp };
+  const session: AgentSession = {
+    purpose: 'agent-session',
+    ...input,
+    csrf: randomToken(),
+    sid: randomToken(12),
+    iat,
+    exp,
+  };
   const jwt = await sign(session, config.SESSION_SECRET, 'HS256');
   setCookie(c, SESSION_COOKIE, jwt, {
     ...cookieOptions(config, '/', options.partitioned),

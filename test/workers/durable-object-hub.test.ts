@@ -1,3 +1,4 @@
+import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { frames } from './helpers.js';
@@ -7,7 +8,7 @@ function hub() {
   return env.AGENT_HUB.get(env.AGENT_HUB.idFromName('default'));
 }
 
-async function open(agent: { id: string; name: string }) {
+async function open(agent: { id: string; name: string; expiresAt?: number; session?: string }) {
   const res = await hub().fetch('https://hub/socket', {
     headers: { upgrade: 'websocket', 'x-callerpop-agent': encodeURIComponent(JSON.stringify(agent)) },
   });
@@ -15,9 +16,14 @@ async function open(agent: { id: string; name: string }) {
   const ws = res.webSocket;
   if (!ws) throw new Error('no socket in the 101');
   const feed = frames(ws);
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.addEventListener('close', (event) => resolve({ code: event.code, reason: event.reason })),
+  );
   ws.accept();
-  return { ws, feed };
+  return { ws, feed, closed };
 }
+
+const message = (id: string) => ({ type: 'interaction' as const, id, version: 1, interaction: { id } });
 
 describe('AgentHubObject', () => {
   it('greets, fans a published message out to every socket, and answers pings', async () => {
@@ -54,6 +60,58 @@ describe('AgentHubObject', () => {
     ws.send(JSON.stringify({ type: 'resume', since: Date.now() + 60_000 }));
     expect(await feed.next((f) => f.type === 'synced')).toMatchObject({ more: false });
     ws.close(1000, 'done');
+  });
+
+  it('closes a socket whose session has already ended (4401) and sends it nothing', async () => {
+    const { closed, feed } = await open({ id: 'oidc:gone', name: 'Gone', expiresAt: Date.now() - 1000 });
+    expect(await closed).toMatchObject({ code: 4401 });
+    expect(feed.received.filter((f) => f.type === 'hello')).toEqual([]);
+  });
+
+  it('closes sockets when their session ends: on publish, on a frame, and by alarm', async () => {
+    const live = await open({ id: 'oidc:live', name: 'Live', expiresAt: Date.now() + 3_600_000 });
+    await live.feed.next((f) => f.type === 'hello');
+    // The session ends while the socket is open; the next publish closes it instead of sending.
+    const ending = Date.now() + 50;
+    const a = await open({ id: 'oidc:a', name: 'A', expiresAt: ending });
+    await a.feed.next((f) => f.type === 'hello');
+    await scheduler.wait(100);
+    await hub().publish(message('int-expired'));
+    expect(await a.closed).toMatchObject({ code: 4401 });
+    expect(a.feed.received.some((f) => f.id === 'int-expired')).toBe(false);
+    expect(await live.feed.next((f) => f.id === 'int-expired')).toMatchObject({ type: 'interaction' });
+
+    // A frame from an expired socket gets no answer, only the close.
+    const b = await open({ id: 'oidc:b', name: 'B', expiresAt: Date.now() + 50 });
+    await b.feed.next((f) => f.type === 'hello');
+    await scheduler.wait(100);
+    b.ws.send('{"type":"ping","t":3}');
+    expect(await b.closed).toMatchObject({ code: 4401 });
+    expect(b.feed.received.some((f) => f.type === 'pong')).toBe(false);
+
+    // With no traffic at all, the alarm closes it.
+    const c = await open({ id: 'oidc:c', name: 'C', expiresAt: Date.now() + 50 });
+    await c.feed.next((f) => f.type === 'hello');
+    await scheduler.wait(100);
+    await runDurableObjectAlarm(hub());
+    expect(await c.closed).toMatchObject({ code: 4401 });
+    expect(await hub().connections()).toMatchObject({ 'oidc:live': 1 });
+    live.ws.close(1000, 'done');
+  });
+
+  it('closes the sockets of a session that signs out, and only those', async () => {
+    const agent = { id: 'oidc:same', name: 'Same', expiresAt: Date.now() + 3_600_000 };
+    const out = await open({ ...agent, session: 'sess-out' });
+    const other = await open({ ...agent, session: 'sess-other' });
+    await out.feed.next((f) => f.type === 'hello');
+    await other.feed.next((f) => f.type === 'hello');
+    expect(await hub().endSession('sess-out')).toBe(1);
+    expect(await out.closed).toMatchObject({ code: 4401 });
+    await hub().publish(message('int-after-sign-out'));
+    expect(await other.feed.next((f) => f.id === 'int-after-sign-out')).toMatchObject({
+      type: 'interaction',
+    });
+    other.ws.close(1000, 'done');
   });
 
   it('accepts only WebSocket upgrades with an agent', async () => {
