@@ -152,14 +152,15 @@ describe('backfill --file', () => {
     const second = write('v2.ndjson', ndjson(later));
     utimesSync(second, new Date('2025-10-01T00:00:00Z'), new Date('2025-10-01T00:00:00Z'));
 
-    const dry = await box.run(['--file', second, '--prune', '--dry-run']);
+    const asOf = ['--as-of', '2025-10-01T00:00:00Z'];
+    const dry = await box.run(['--file', second, '--prune', '--complete', ...asOf, '--dry-run']);
     expect(dry.counters).toMatchObject({ linksAdded: 1, linksRemoved: 2 });
     const kept = await box.run(['--file', second]);
     expect(kept.counters).toMatchObject({ linksAdded: 1, linksStale: 1, linksRemoved: 0 });
     expect(kept.output).toContain('run with --prune to remove them');
     expect(await box.links()).toContain('auth0|ann profile +14155550101 verified');
 
-    const pruned = await box.run(['--file', second, '--prune']);
+    const pruned = await box.run(['--file', second, '--prune', '--complete', ...asOf]);
     expect(pruned.counters).toMatchObject({ linksAdded: 0, linksRemoved: 2 });
     expect(await box.links()).toEqual([
       'auth0|ann profile +14155550199 verified',
@@ -172,6 +173,46 @@ describe('backfill --file', () => {
     // Dated with the export's time, so a later enrollment (Action) is never undone by a replay.
     expect(Number(removed[0]?.removed_at)).toBe(Date.parse('2025-10-01T00:00:00Z'));
     expect(await box.query('select * from backfill_seen')).toEqual([]);
+  });
+
+  it('--prune of a file never prunes users missing from it unless --complete says it is the whole tenant', async () => {
+    await box.run(['--file', write('all.ndjson', ndjson(USERS))]);
+    // A one-connection export (database users only): bob (sms) is not in it, and is not gone.
+    const dbOnly = [db('ann', { updated_at: '2025-09-01T00:00:00.000Z' }), USERS[2], USERS[3]];
+    const file = write('db-only.ndjson', ndjson(dbOnly));
+    const pruned = await box.run(['--file', file, '--prune', '--as-of', '2025-10-01T00:00:00Z']);
+    expect(pruned.status).toBe('completed');
+    // ann's own removed phone goes (the file speaks for her); bob's link stays.
+    expect(pruned.counters).toMatchObject({ linksRemoved: 1 });
+    expect(await box.links()).toEqual([
+      'auth0|cat profile +14155550101 unverified',
+      'sms|bob passwordless +442071838750 verified',
+    ]);
+  });
+
+  it('asks for --as-of before pruning from a file, and --complete only with --file --prune', async () => {
+    const file = write('u.ndjson', ndjson(USERS));
+    await expect(box.run(['--file', file, '--prune'])).rejects.toThrow(/--prune with --file needs --as-of/);
+    await expect(box.run(['--file', file, '--complete', '--as-of', '2025-10-01T00:00:00Z'])).rejects.toThrow(
+      '--complete only matters with --prune',
+    );
+    await expect(box.run(['--complete', '--prune'], { AUTH0_DOMAIN: 'x.auth0.com' })).rejects.toThrow(
+      '--complete applies to --file only',
+    );
+  });
+
+  it('--restart abandons the unfinished run, so a later run never resumes it', async () => {
+    const file = write('u.ndjson', ndjson(USERS));
+    const stopped = new AbortController();
+    stopped.abort();
+    expect((await box.run(['--file', file], {}, stopped.signal)).status).toBe('interrupted');
+    const restarted = await box.run(['--file', file, '--restart']);
+    expect(restarted.status).toBe('completed');
+    const runs = await box.query<{ id: string; status: string }>('select id, status from backfill_runs');
+    expect(runs.map((r) => r.status).sort()).toEqual(['abandoned', 'completed']);
+    const later = await box.run(['--file', file]);
+    expect(later.output).not.toContain('Resuming run');
+    expect(later.runId).not.toBe(runs.find((r) => r.status === 'abandoned')?.id);
   });
 
   it('reads national numbers in --region', async () => {

@@ -11,14 +11,21 @@ Options:
   --file PATH            import an export file already on disk (.json, .ndjson, .gz); no Auth0 access needed
   --mfa                  index SMS/voice MFA numbers: one authentication-methods call per user whose
                          "multifactor" lists guardian/sms/voice, paced by Auth0's rate-limit headers
-  --prune                remove links the export says are gone (and links of users missing from a complete export)
+  --prune                remove links the export says are gone (and links of users missing from a complete export);
+                         with --file it needs --as-of
+  --complete             with --file --prune: the file is a whole-tenant export, so users missing from it are
+                         gone and their links are removed too (never assumed: a one-connection file would wipe
+                         every other connection's users)
   --dry-run              report what would change; write nothing to the index
   --connection-id ID     export only this connection (con_…); users missing from it are then never pruned
-  --restart              ignore the checkpoint of an unfinished run over the same input
+  --restart              abandon the unfinished run over the same input (its checkpoint and export job) and start over
   --concurrency N        most Management API calls in flight (default 8; adapts down on 429s)
   --batch-size N         users per transaction (default 500)
   --region XX            region for national numbers (default DEFAULT_REGION, else US)
-  --as-of ISO-DATE       the time a --file export describes (default the file's modification time)
+  --as-of ISO-DATE       the time a --file export was taken: removals are dated with it, and users without
+                         updated_at too. Required with --prune (a file's modification time is when it was
+                         copied, later than the export: pruning as of it would undo what Actions wrote since);
+                         without --prune it defaults to the file's modification time
   --work-dir DIR         where export downloads are kept (default <data dir>/backfill)
   --progress MODE        auto | bar | lines | none (default auto: a bar on a terminal, lines otherwise)
   --poll-interval MS     how often to poll the export job (default 3000)
@@ -52,6 +59,7 @@ const schema = z.object({
   file: optionalText,
   mfa: z.boolean(),
   prune: z.boolean(),
+  complete: z.boolean(),
   dryRun: z.boolean(),
   connectionId: optionalText.pipe(
     z
@@ -105,6 +113,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
         file: { type: 'string' },
         mfa: { type: 'boolean', default: false },
         prune: { type: 'boolean', default: false },
+        complete: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         'connection-id': { type: 'string' },
         restart: { type: 'boolean', default: false },
@@ -126,6 +135,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     file: values.file,
     mfa: values.mfa,
     prune: values.prune,
+    complete: values.complete,
     dryRun: values['dry-run'],
     connectionId: values['connection-id'],
     restart: values.restart,
@@ -152,6 +162,13 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     problems.push('--connection-id applies to export jobs; it cannot be used with --file');
   if (options.asOf !== undefined && !options.file)
     problems.push('--as-of applies to --file only (an export job has its own time)');
+  if (options.complete && !options.file)
+    problems.push('--complete applies to --file only (an export job knows whether it covers the tenant)');
+  else if (options.complete && !options.prune) problems.push('--complete only matters with --prune');
+  if (options.file && options.prune && options.asOf === undefined)
+    problems.push(
+      '--prune with --file needs --as-of <when the export was taken>: the file’s modification time is later, and pruning as of it would remove links written since',
+    );
   if (!options.file || options.mfa) {
     const why = options.file ? '--mfa calls the Management API' : 'without --file, an export job is created';
     for (const [name, value] of [

@@ -28,8 +28,11 @@ export async function fileInput(options: CliOptions): Promise<Input> {
     path: real,
     sourceKey: `file:${real}:${info.size}:${Math.floor(info.mtimeMs)}`,
     source: real,
+    // parseCli requires --as-of with --prune: the mtime (a copy's time, later than the export) only dates
+    // users without updated_at when nothing is pruned.
     snapshotAt: options.asOf ?? Math.floor(info.mtimeMs),
-    complete: true,
+    // Only the operator knows a file is a whole-tenant export (a one-connection export looks the same).
+    complete: options.complete,
   };
 }
 

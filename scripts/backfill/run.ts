@@ -1,4 +1,11 @@
-import { type BackfillRun, createRun, findResumableRun, finishRun, markRun } from '../../src/db/backfill.js';
+import {
+  abandonRuns,
+  type BackfillRun,
+  createRun,
+  findResumableRun,
+  finishRun,
+  markRun,
+} from '../../src/db/backfill.js';
 import type { CliOptions } from './args.js';
 import { type Counters, emptyCounters, restoreCounters } from './counters.js';
 import { describeError } from './describe-error.js';
@@ -37,7 +44,7 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
     out: io.out,
     quiet: progressMode === 'none',
   });
-  const runOptions = { mfa: options.mfa, prune: options.prune };
+  const runOptions = { mfa: options.mfa, prune: options.prune, complete: options.complete };
   // The SDK is large: it is loaded only when Auth0 is actually called (an export job, or --mfa).
   const needsApi = !options.file || options.mfa;
   const api = needsApi ? await import('./auth0-api.js') : undefined;
@@ -65,12 +72,25 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
   try {
     const input = options.file ? await fileInput(options) : undefined;
     const sourceKey = input?.sourceKey ?? `export:${options.auth0.domain}:${options.connectionId ?? 'all'}`;
+    if (options.restart && !options.dryRun) {
+      // Closed for good, so no later run resumes it (or its old export job).
+      const abandoned = await abandonRuns(db, sourceKey, Date.now());
+      for (const id of abandoned) progress.note(`Abandoned unfinished run ${id}.`);
+    }
     const previous = options.restart || options.dryRun ? undefined : await findResumableRun(db, sourceKey);
     if (previous) {
-      const prev = previous.options as { mfa?: boolean; prune?: boolean };
-      if (Boolean(prev.mfa) !== options.mfa || Boolean(prev.prune) !== options.prune)
+      const prev = previous.options as RunFlags;
+      if (
+        Boolean(prev.mfa) !== options.mfa ||
+        Boolean(prev.prune) !== options.prune ||
+        Boolean(prev.complete) !== options.complete
+      )
         throw new Error(
           `an unfinished run over this input used ${flags(prev)}; run again with the same flags to resume it, or add --restart to start over`,
+        );
+      if (input && input.snapshotAt !== previous.snapshotAt)
+        throw new Error(
+          `an unfinished run over this input is dated ${new Date(previous.snapshotAt).toISOString()}; resume it with that --as-of, or add --restart to start over`,
         );
       run = previous;
       counters = restoreCounters(previous.counters);
@@ -164,7 +184,11 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
   }
 }
 
-function flags(o: { mfa?: boolean; prune?: boolean }): string {
-  const list = [o.mfa ? '--mfa' : '', o.prune ? '--prune' : ''].filter(Boolean);
+type RunFlags = { mfa?: boolean; prune?: boolean; complete?: boolean };
+
+function flags(o: RunFlags): string {
+  const list = [o.mfa ? '--mfa' : '', o.prune ? '--prune' : '', o.complete ? '--complete' : ''].filter(
+    Boolean,
+  );
   return list.length > 0 ? list.join(' ') : 'neither --mfa nor --prune';
 }

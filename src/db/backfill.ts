@@ -216,15 +216,34 @@ async function diffAndRemove(tx: Tx, batch: BatchCommit): Promise<BatchChanges> 
   return changes;
 }
 
+const UNFINISHED = ['running', 'failed'] as const;
+
 /** The newest unfinished run over the same input, if any: it is resumed from its checkpoint. */
 export async function findResumableRun(db: Db, sourceKey: string): Promise<BackfillRun | undefined> {
   const [run] = await db
     .select()
     .from(backfillRuns)
-    .where(and(eq(backfillRuns.sourceKey, sourceKey), sql`${backfillRuns.status} <> 'completed'`))
+    .where(and(eq(backfillRuns.sourceKey, sourceKey), inArray(backfillRuns.status, [...UNFINISHED])))
     .orderBy(desc(backfillRuns.startedAt))
     .limit(1);
   return run;
+}
+
+/**
+ * `--restart`: closes every unfinished run over the input for good (status `abandoned`, its seen users
+ * forgotten), so no later run resumes its checkpoint or its old export job. Returns their ids.
+ */
+export async function abandonRuns(db: Db, sourceKey: string, now: number): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .update(backfillRuns)
+      .set({ status: 'abandoned', updatedAt: now, finishedAt: now })
+      .where(and(eq(backfillRuns.sourceKey, sourceKey), inArray(backfillRuns.status, [...UNFINISHED])))
+      .returning({ id: backfillRuns.id });
+    const ids = rows.map((r) => r.id);
+    if (ids.length > 0) await tx.delete(backfillSeen).where(inArray(backfillSeen.runId, ids));
+    return ids;
+  });
 }
 
 export async function createRun(db: Db, run: typeof backfillRuns.$inferInsert): Promise<BackfillRun> {

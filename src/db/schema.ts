@@ -113,7 +113,8 @@ export const backfillRuns = sqliteTable(
     jobId: text('job_id'),
     /** The options that change what is written (mfa, prune); a resume must use the same. */
     options: text('options', { mode: 'json' }).notNull().default(sql`'{}'`),
-    status: text('status', { enum: ['running', 'completed', 'failed'] }).notNull(),
+    /** abandoned: closed by `--restart`, never resumed. */
+    status: text('status', { enum: ['running', 'completed', 'failed', 'abandoned'] }).notNull(),
     /** The time the export describes (job creation, or the file's mtime): removals are dated with it. */
     snapshotAt: integer('snapshot_at').notNull(),
     /** Last input line whose users are committed (0: none yet). */
