@@ -151,3 +151,30 @@ describe('fail open with the embedded database closed', () => {
     expect(JSON.stringify(ctx.logger.lines)).not.toContain('4155550100');
   });
 });
+
+describe('a write lock held by another writer (embedded database)', () => {
+  let ctx: TestContext;
+  afterEach(() => ctx?.close());
+
+  it('records the call once a transaction of this process lets go of the lock, without freezing the process', async () => {
+    ctx = await createTestContext({ env: { LOOKUP_DEADLINE_MS: '3000' } });
+    await upsertLinks(ctx.deps.db, [
+      { e164: CALLER, userId: 'auth0|dana', source: 'mfa_sms', verified: true, at: 1 },
+    ]);
+    // Like the Auth0 feed's transactions: the write lock is held across awaits, on another connection.
+    const tx = await ctx.deps.db.$client.transaction('write');
+    const params = voiceParams(CALLER);
+    const answer = ctx.app.request(twilioFormRequest('/twilio/voice', params));
+    // This timer fires only if the webhook's write does not hold the process in SQLite's synchronous
+    // busy wait: with a 5 s busy_timeout the write waited out the lock this very process held, failed,
+    // and the call was answered without its matches.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await tx.commit();
+    tx.close();
+    const res = await answer;
+    expect(res.status).toBe(200);
+    const record = await findInteraction(ctx.deps.db, params.CallSid as string);
+    expect(record?.flags).toEqual({});
+    expect(record?.matches.map((m) => m.userId)).toEqual(['auth0|dana']);
+  });
+});

@@ -16,6 +16,14 @@ import { replayChangesSince } from '../services/agent-feed.js';
 
 /** Connections in the local file client's pool (each one configured below). */
 const FILE_CONNECTIONS = 8;
+/**
+ * How long a write waits for the lock another writer holds, inside SQLite. On Node that wait is a
+ * synchronous call: the whole process stops, webhook deadlines cannot fire, and a transaction of this
+ * same process that holds the lock across an await (the Auth0 feed's) cannot finish, so the wait always
+ * ran to its end (it was 5 s). Kept short; the webhook recorder retries a busy write asynchronously and
+ * the fail-open path covers anything longer (a backfill's batch, its final sweep).
+ */
+export const BUSY_TIMEOUT_MS = 100;
 
 /** The file a `file:` DATABASE_URL names (relative to the working directory), without its query. */
 function filePath(url: string): string {
@@ -34,7 +42,7 @@ export async function openDatabase(config: Config) {
     authToken: config.DATABASE_AUTH_TOKEN,
     ...(file ? { concurrency: FILE_CONNECTIONS } : {}),
   });
-  // WAL lets the console read while webhooks write; busy_timeout rides out a concurrent writer.
+  // WAL lets the console read while webhooks write.
   if (file) {
     await client.execute('pragma journal_mode = wal');
     // busy_timeout and synchronous are per connection, and the client pools connections (it opens more
@@ -42,7 +50,7 @@ export async function openDatabase(config: Config) {
     // connection left at synchronous=FULL fsyncs every commit (measured: webhook throughput ÷3).
     await Promise.all(
       Array.from({ length: FILE_CONNECTIONS }, () =>
-        client.executeMultiple('pragma busy_timeout = 5000; pragma synchronous = normal;'),
+        client.executeMultiple(`pragma busy_timeout = ${BUSY_TIMEOUT_MS}; pragma synchronous = normal;`),
       ),
     );
   }

@@ -48,6 +48,33 @@ const MAX_BATCH = 500;
  * inside Twilio's 15 s); a text's answer does not wait at all. Longer windows commit more rows at once.
  */
 const BATCH_WINDOW_MS = 10;
+/** Pauses between tries of a batch whose write found the database locked: about 2.5 s in all. */
+const BUSY_PAUSES_MS = [5, 10, 20, 40, 80, 160, 320, 500, 500, 500];
+
+/** SQLITE_BUSY (or a variant such as SQLITE_BUSY_SNAPSHOT), as the libSQL client reports it. */
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  const cause = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return [code, cause].some((c) => typeof c === 'string' && c.startsWith('SQLITE_BUSY'));
+}
+
+/**
+ * Another writer holds the lock (a backfill batch, a transaction of this process waiting on an await):
+ * the write (one transaction, so nothing of it stayed) is tried again after a pause, without blocking
+ * the event loop meanwhile. A call waiting on it is answered at its deadline all the same; past the
+ * last pause the batch fails into the webhook's own retries.
+ */
+export async function retryingBusy<T>(write: () => Promise<T>): Promise<T> {
+  for (const pause of BUSY_PAUSES_MS) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!isBusy(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+  return write();
+}
 
 class Recorder {
   private queue: Pending[] = [];
@@ -107,10 +134,9 @@ class Recorder {
         claims.push({ ...token, response: item.firstAnswer, at: item.record.createdAt });
       }
     }
-    const { created, claimed } = await insertWebhookInteractions(
-      this.db,
-      [...firstBySid.values()].map((i) => i.record),
-      claims,
+    const records = [...firstBySid.values()].map((i) => i.record);
+    const { created, claimed } = await retryingBusy(() =>
+      insertWebhookInteractions(this.db, records, claims),
     );
 
     const missing = [...firstBySid.keys()].filter((sid) => !created.has(sid));
