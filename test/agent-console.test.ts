@@ -204,6 +204,26 @@ describe('the push socket', () => {
       .map((f) => (f.interaction as { twilioSid: string }).twilioSid);
     expect(replayed).toContain(params.CallSid);
     ws.close();
+    const [entry] = await queryAudit(s.deps.db, { action: 'console_view', limit: 1 });
+    expect(entry).toMatchObject({
+      agentId: 'token:admin',
+      detail: { via: 'socket_resume', since, count: replayed.length, more: false },
+    });
+  });
+
+  it('audits each catch-up page read over HTTP (who, since, how many)', async () => {
+    const since = Date.now() - 1;
+    await s.twilioPost('/twilio/voice', voiceParams('+14155550123'));
+    const res = await fetch(`${s.url}/agent/api/since?cursor=${since}`, { headers: { cookie } });
+    expect(res.status).toBe(200);
+    const page = (await res.json()) as { messages: unknown[]; more: boolean };
+    expect(page.messages.length).toBeGreaterThan(0);
+    const [entry] = await queryAudit(s.deps.db, { action: 'console_view', limit: 1 });
+    expect(entry).toMatchObject({
+      agentId: 'token:admin',
+      agentName: 'Administrator',
+      detail: { via: 'api_since', since, count: page.messages.length, more: false },
+    });
   });
 
   it('closes the socket when the agent session ends (4401)', async () => {

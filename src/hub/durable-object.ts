@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Context } from 'hono';
 import type { Logger } from '../logger.js';
 import { replayChangesSince } from '../services/agent-feed.js';
+import { audit } from '../services/audit.js';
 import { buildWorkerDeps, loadWorkerConfig, type WorkerDeps } from '../worker/deps.js';
 import {
   answerClientFrame,
@@ -141,8 +142,16 @@ export class AgentHubObject extends DurableObject {
     }
     try {
       const deps = this.feedDeps();
-      const frames = await answerClientFrame(parsed.frame, (since) =>
-        replayChangesSince(deps.db, deps.config, since),
+      const agent = attachmentOf(ws);
+      // The object audits its replays itself: the Worker's request (and its context) is long gone.
+      const frames = await answerClientFrame(
+        parsed.frame,
+        (since) => replayChangesSince(deps.db, deps.config, since),
+        (page) =>
+          audit(deps, null, { id: agent?.id ?? 'unknown', name: agent?.name ?? null }, 'console_view', null, {
+            via: 'socket_resume',
+            ...page,
+          }),
       );
       for (const frame of frames) this.send(ws, frame);
     } catch (err) {

@@ -9,7 +9,7 @@ import {
   SESSION_ENDED,
   type ServerFrame,
 } from './protocol.js';
-import type { AgentHub, AgentIdentity, PushMessage, Replay } from './types.js';
+import type { AgentHub, AgentIdentity, PushMessage, Replay, ReplayAudit } from './types.js';
 
 /**
  * The in-process hub: every agent socket lives in this process, so publishing is a loop over a set.
@@ -71,7 +71,7 @@ export function createMemoryHub(options: MemoryHubOptions): MemoryHub {
       for (const ws of sockets.keys()) send(ws, text);
     },
 
-    async connect(c: Context, agent: AgentIdentity) {
+    async connect(c: Context, agent: AgentIdentity, onReplay?: ReplayAudit) {
       if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
         return c.json(
           {
@@ -97,7 +97,7 @@ export function createMemoryHub(options: MemoryHubOptions): MemoryHub {
             if (parsed.close) ws.close(parsed.close.code, parsed.close.reason);
             return;
           }
-          answerClientFrame(parsed.frame, replay).then(
+          answerClientFrame(parsed.frame, replay, onReplay).then(
             (frames) => {
               for (const frame of frames) send(ws, frame);
             },

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { AgentIdentity, PushMessage, Replay } from './types.js';
+import type { AgentIdentity, PushMessage, Replay, ReplayAudit } from './types.js';
 
 /**
  * The agent socket's frames (documented in `./types.ts`), shared by every hub implementation so the
@@ -66,11 +66,17 @@ export function helloFrame(agent: AgentIdentity, now: number): ServerFrame {
 
 /**
  * What the hub sends back for one valid client frame. A resume answers with the missed interactions
- * (one page) followed by `synced`; the client asks again while `more` is true.
+ * (one page) followed by `synced`; the client asks again while `more` is true. Each page is audited
+ * (`onReplay`) before it is sent.
  */
-export async function answerClientFrame(frame: ClientFrame, replay: Replay): Promise<ServerFrame[]> {
+export async function answerClientFrame(
+  frame: ClientFrame,
+  replay: Replay,
+  onReplay?: ReplayAudit,
+): Promise<ServerFrame[]> {
   if (frame.type === 'ping') return [{ type: 'pong', t: frame.t ?? null }];
   const page = await replay(frame.since);
+  await onReplay?.({ since: frame.since, count: page.messages.length, more: page.more });
   return [...page.messages, { type: 'synced', cursor: page.cursor, more: page.more }];
 }
 

@@ -58,6 +58,12 @@ export interface ReplayPage {
 
 export type Replay = (since: number) => Promise<ReplayPage>;
 
+/**
+ * Records one replay page an agent is about to receive (the audit log): reading history in bulk is an
+ * access like a pop view. Awaited before the page is sent; if it fails, the page is not served.
+ */
+export type ReplayAudit = (page: { since: number; count: number; more: boolean }) => Promise<void>;
+
 export interface AgentHub {
   /** Fans one message out to every connected agent. Never throws for a dead socket. */
   publish(message: PushMessage): Promise<void>;
@@ -65,7 +71,7 @@ export interface AgentHub {
    * Accepts the WebSocket upgrade in `c` for an already-authenticated agent and returns the 101 response
    * (or an error response when the request is not an upgrade).
    */
-  connect(c: Context, agent: AgentIdentity): Promise<Response> | Response;
+  connect(c: Context, agent: AgentIdentity, onReplay?: ReplayAudit): Promise<Response> | Response;
   /** Closes the sockets of one session (sign-out) with 4401. Never throws. */
   endSession?(sessionId: string): Promise<void>;
 }

@@ -72,7 +72,11 @@ export function agentRoutes(deps: AppDeps) {
   // is stopped by the Origin check, since browsers send cookies with cross-site upgrades).
   app.get('/socket', requireAgent(config, 'api'), (c) => {
     if (!isOwnOrigin(c.req.header('origin'), c, config)) throw forbidden('WebSocket from another origin');
-    return deps.hub.connect(c, agentIdentity(c.get('session')));
+    const agent = agentIdentity(c.get('session'));
+    // Each replay page a resume sends is a bulk read of calls and their matched accounts: audited.
+    return deps.hub.connect(c, agent, (page) =>
+      audit(deps, c, agent, 'console_view', null, { via: 'socket_resume', ...page }),
+    );
   });
 
   const base = dashboardBase(config.AUTH0_DASHBOARD_TENANT);
@@ -143,7 +147,14 @@ export function agentRoutes(deps: AppDeps) {
     const raw = c.req.query('cursor') ?? '0';
     const since = Number(raw);
     if (!Number.isSafeInteger(since) || since < 0) throw badRequest('cursor must be a time in milliseconds');
-    return c.json(await replayChangesSince(db, config, since));
+    const page = await replayChangesSince(db, config, since);
+    await audit(deps, c, agentIdentity(c.get('session')), 'console_view', null, {
+      via: 'api_since',
+      since,
+      count: page.messages.length,
+      more: page.more,
+    });
+    return c.json(page);
   });
 
   app.get('/api/audit', async (c) => {

@@ -1,5 +1,6 @@
 import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { createClient } from '@libsql/client/web';
 import { describe, expect, it } from 'vitest';
 import { frames } from './helpers.js';
 
@@ -55,11 +56,21 @@ describe('AgentHubObject', () => {
     ws.close(1000, 'done');
   });
 
-  it('replays from the database on resume', async () => {
-    const { ws, feed } = await open({ id: 'token:admin', name: 'Admin' });
-    ws.send(JSON.stringify({ type: 'resume', since: Date.now() + 60_000 }));
+  it('replays from the database on resume, and audits each page', async () => {
+    const agentId = `oidc:replayer-${crypto.randomUUID()}`;
+    const { ws, feed } = await open({ id: agentId, name: 'Replayer' });
+    const since = Date.now() + 60_000;
+    ws.send(JSON.stringify({ type: 'resume', since }));
     expect(await feed.next((f) => f.type === 'synced')).toMatchObject({ more: false });
     ws.close(1000, 'done');
+    const db = createClient({ url: env.DATABASE_URL, authToken: env.DATABASE_AUTH_TOKEN });
+    const rs = await db.execute({
+      sql: 'select action, agent_name, detail from audit_log where agent_id = ?',
+      args: [agentId],
+    });
+    expect(rs.rows.map((r) => [r.action, r.agent_name, JSON.parse(String(r.detail))])).toEqual([
+      ['console_view', 'Replayer', { via: 'socket_resume', since, count: 0, more: false }],
+    ]);
   });
 
   it('closes a socket whose session has already ended (4401) and sends it nothing', async () => {
