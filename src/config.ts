@@ -118,6 +118,7 @@ export const configSchema = z.object({
   ROUTE_TO: z._default(routeTarget, { kind: 'queue', target: 'support' }),
   SMS_AUTO_REPLY: optionalString,
   RETENTION_DAYS: intWithDefault(90, 1, 3650),
+  AUDIT_RETENTION_DAYS: intWithDefault(365, 1, 3650),
   ENROLLMENT_POLICY: z._default(z.enum(['allow', 'warn', 'block']), 'warn'),
   SHARED_NUMBERS: list,
   /** What an Action shows when `block` refuses a number: says nothing about who else uses it. */
@@ -144,6 +145,19 @@ export const configSchema = z.object({
 /** The agent sign-in method in effect: explicit, or token locally and oidc in production. */
 export function agentAuthMode(config: Pick<Config, 'AGENT_AUTH' | 'NODE_ENV'>): 'token' | 'oidc' {
   return config.AGENT_AUTH ?? (config.NODE_ENV === 'production' ? 'oidc' : 'token');
+}
+
+/**
+ * The console address the start-up banner prints. The token link only for local token sign-in: the
+ * token is also the /api bearer, and a production banner ends up in log collectors.
+ */
+export function agentConsoleLink(
+  config: Pick<Config, 'AGENT_AUTH' | 'NODE_ENV' | 'ADMIN_TOKEN'>,
+  base: string,
+) {
+  if (agentAuthMode(config) === 'token' && config.NODE_ENV !== 'production')
+    return `${base}/agent/login?token=${encodeURIComponent(config.ADMIN_TOKEN)}`;
+  return `${base}/agent`;
 }
 
 /** Settings OpenID Connect sign-in cannot start without; named so start-up says what is missing. */

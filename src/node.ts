@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp } from './app.js';
-import { ConfigError } from './config.js';
+import { agentConsoleLink, ConfigError } from './config.js';
 import type { MemoryHub } from './hub/memory.js';
 import { describeError } from './logger.js';
 import { buildNodeDeps } from './node/deps.js';
@@ -31,7 +31,7 @@ async function main() {
       '',
       `callerpop is listening on ${local} (database: ${config.DATABASE_URL})`,
       '',
-      `  Agent console:   ${local}/agent/login?token=${config.ADMIN_TOKEN}`,
+      `  Agent console:   ${agentConsoleLink(config, local)}`,
       `  Health:          ${local}/healthz`,
       `  Twilio webhooks: ${config.PUBLIC_BASE_URL}/twilio/voice and ${config.PUBLIC_BASE_URL}/twilio/sms`,
       '',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../src/config.js';
+import { agentConsoleLink, ConfigError, parseConfig } from '../src/config.js';
 import { TEST_ENV } from './support/context.js';
 
 function problemsOf(input: Record<string, string | undefined>): string[] {
@@ -82,3 +82,26 @@ describe('parseConfig', () => {
 function blanksWithout(blanks: Record<string, string>, keys: string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(blanks).filter(([k]) => !keys.includes(k)));
 }
+
+describe('agentConsoleLink (the start-up banner)', () => {
+  const base = 'http://localhost:8787';
+  it('prints the token link only for local token sign-in', () => {
+    const local = parseConfig({ ...TEST_ENV });
+    expect(agentConsoleLink(local, base)).toBe(
+      `${base}/agent/login?token=${encodeURIComponent(local.ADMIN_TOKEN)}`,
+    );
+  });
+
+  it('never prints the token in production or with OIDC sign-in', () => {
+    const oidc = { AUTH0_AGENT_CLIENT_ID: 'agent-client', AUTH0_AGENT_CLIENT_SECRET: 's'.repeat(32) };
+    for (const env of [
+      { NODE_ENV: 'production', AGENT_AUTH: 'token' },
+      { AGENT_AUTH: 'oidc', ...oidc },
+    ]) {
+      const config = { ...parseConfig({ ...TEST_ENV }), ...env } as Parameters<typeof agentConsoleLink>[0];
+      const link = agentConsoleLink(config, base);
+      expect(link).toBe(`${base}/agent`);
+      expect(link).not.toContain(config.ADMIN_TOKEN);
+    }
+  });
+});
