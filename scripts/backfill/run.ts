@@ -100,7 +100,8 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
     const create = async (where: { source: string; jobId?: string; snapshotAt: number }) => {
       const now = Date.now();
       run ??= options.dryRun
-        ? ({ id: `dry-${crypto.randomUUID()}`, line: 0 } as BackfillRun)
+        ? // Its start time in the id: retention forgets the seen users of a dry run a day after it began.
+          ({ id: `dry-${now}-${crypto.randomUUID()}`, line: 0 } as BackfillRun)
         : await createRun(db, {
             id: crypto.randomUUID(),
             sourceKey,

@@ -1,6 +1,16 @@
-import { inArray, lt, sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
+import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Db } from './client.js';
-import { interactions, processedEvents } from './schema.js';
+import {
+  auditLog,
+  backfillRuns,
+  backfillSeen,
+  callerVerifications,
+  enrollmentDecisions,
+  interactions,
+  otpDeliveries,
+  processedEvents,
+} from './schema.js';
 
 /**
  * Deletes in bounded batches: one huge DELETE would hold the write lock (and, on Turso, one request) for as
@@ -8,37 +18,86 @@ import { interactions, processedEvents } from './schema.js';
  */
 const BATCH = 500;
 
+/** How long a dry backfill run's seen users are kept: a dry run in progress still needs them. */
+const DRY_RUN_SEEN_MS = 24 * 60 * 60 * 1000;
+
 export interface PurgeResult {
   interactions: number;
   processedEvents: number;
+  callerVerifications: number;
+  otpDeliveries: number;
+  enrollmentDecisions: number;
+  backfillSeen: number;
+  auditLog: number;
 }
 
-/** Removes interactions created before `interactionsBefore` and event ids received before `eventsBefore`. */
-export async function purgeExpired(
-  db: Db,
-  cutoffs: { interactionsBefore: number; eventsBefore: number },
-  batch = BATCH,
-): Promise<PurgeResult> {
-  let removedInteractions = 0;
-  for (;;) {
-    const expired = db
-      .select({ id: interactions.id })
-      .from(interactions)
-      .where(lt(interactions.createdAt, cutoffs.interactionsBefore))
-      .limit(batch);
-    const result = await db.delete(interactions).where(inArray(interactions.id, expired));
-    removedInteractions += result.rowsAffected;
-    if (result.rowsAffected < batch) break;
-  }
+export interface PurgeCutoffs {
+  /** Calls, texts and everything about them or about a number: codes sent, policy decisions. */
+  interactionsBefore: number;
+  eventsBefore: number;
+  auditBefore: number;
+  now: number;
+}
 
-  let removedEvents = 0;
+/** Deletes, batch by batch, the rows of `table` matching `where` (by rowid: every table here has one). */
+async function purgeWhere(db: Db, table: SQLiteTable, where: SQL, batch: number): Promise<number> {
+  let removed = 0;
   for (;;) {
-    // processed_events has a composite key; its rowid is the cheap handle for a bounded batch.
     const result = await db.run(
-      sql`delete from ${processedEvents} where rowid in (select rowid from ${processedEvents} where ${processedEvents.receivedAt} < ${cutoffs.eventsBefore} limit ${batch})`,
+      sql`delete from ${table} where rowid in (select rowid from ${table} where ${where} limit ${batch})`,
     );
-    removedEvents += result.rowsAffected;
-    if (result.rowsAffected < batch) break;
+    removed += result.rowsAffected;
+    if (result.rowsAffected < batch) return removed;
   }
-  return { interactions: removedInteractions, processedEvents: removedEvents };
+}
+
+const olderThan = (column: SQLiteColumn, before: number) => sql`${column} < ${before}`;
+
+/**
+ * Removes everything past its retention: interactions and their caller verifications, OTP deliveries and
+ * enrollment decisions (recipient numbers) older than `interactionsBefore`; event ids received before
+ * `eventsBefore`; audit entries older than `auditBefore`; and the seen users of backfill runs that will
+ * never finish (abandoned, or dry runs older than a day).
+ */
+export async function purgeExpired(db: Db, cutoffs: PurgeCutoffs, batch = BATCH): Promise<PurgeResult> {
+  const before = cutoffs.interactionsBefore;
+  const interactionsRemoved = await purgeWhere(
+    db,
+    interactions,
+    olderThan(interactions.createdAt, before),
+    batch,
+  );
+  // A verification is created after its interaction: one older than the cutoff belongs to a purged one.
+  const verifications = await purgeWhere(
+    db,
+    callerVerifications,
+    olderThan(callerVerifications.createdAt, before),
+    batch,
+  );
+  return {
+    interactions: interactionsRemoved,
+    processedEvents: await purgeWhere(
+      db,
+      processedEvents,
+      olderThan(processedEvents.receivedAt, cutoffs.eventsBefore),
+      batch,
+    ),
+    callerVerifications: verifications,
+    otpDeliveries: await purgeWhere(db, otpDeliveries, olderThan(otpDeliveries.createdAt, before), batch),
+    enrollmentDecisions: await purgeWhere(
+      db,
+      enrollmentDecisions,
+      olderThan(enrollmentDecisions.createdAt, before),
+      batch,
+    ),
+    // Completed runs forget their seen users themselves; dry run ids carry their start time (dry-<ms>-…).
+    backfillSeen: await purgeWhere(
+      db,
+      backfillSeen,
+      sql`${backfillSeen.runId} in (select ${backfillRuns.id} from ${backfillRuns} where ${backfillRuns.status} in ('abandoned', 'completed'))
+        or (${backfillSeen.runId} like 'dry-%' and cast(substr(${backfillSeen.runId}, 5, 13) as integer) < ${cutoffs.now - DRY_RUN_SEEN_MS})`,
+      batch,
+    ),
+    auditLog: await purgeWhere(db, auditLog, olderThan(auditLog.at, cutoffs.auditBefore), batch),
+  };
 }

@@ -73,11 +73,11 @@ describe('retention', () => {
 
     const removed = await purgeExpired(
       ctx.deps.db,
-      { interactionsBefore: NOW - DAY, eventsBefore: NOW - DAY },
+      { interactionsBefore: NOW - DAY, eventsBefore: NOW - DAY, auditBefore: NOW - DAY, now: NOW },
       3,
     );
 
-    expect(removed).toEqual({ interactions: 7, processedEvents: 7 });
+    expect(removed).toMatchObject({ interactions: 7, processedEvents: 7 });
     expect(await findInteraction(ctx.deps.db, 'CAkeep')).toBeDefined();
   });
 });

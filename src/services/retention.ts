@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { purgeVerificationData } from '../db/phone-verification.js';
 import { type PurgeResult, purgeExpired } from '../db/retention.js';
 import type { AppDeps } from '../deps.js';
 
@@ -11,26 +12,36 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  */
 export const EVENT_ID_WINDOW_DAYS = 30;
 
-export function retentionCutoffs(config: Pick<Config, 'RETENTION_DAYS'>, now: number) {
+export function retentionCutoffs(
+  config: Pick<Config, 'RETENTION_DAYS' | 'AUDIT_RETENTION_DAYS'>,
+  now: number,
+) {
   return {
     interactionsBefore: now - config.RETENTION_DAYS * DAY_MS,
     eventsBefore: now - Math.min(EVENT_ID_WINDOW_DAYS, config.RETENTION_DAYS) * DAY_MS,
+    auditBefore: now - config.AUDIT_RETENTION_DAYS * DAY_MS,
+    now,
   };
 }
 
 /**
- * Deletes calls and texts older than RETENTION_DAYS (phone numbers are personal data) and event ids past
- * the de-duplication window. Runtime-neutral: the Worker's Cron Trigger and the Node entry's hourly timer
- * both call this.
+ * Deletes what is past its retention (phone numbers are personal data): calls and texts with their caller
+ * verifications, OTP deliveries and enrollment decisions older than RETENTION_DAYS; event ids past the
+ * de-duplication window; expired /verify sessions and used tokens, and verification attempts older than
+ * RETENTION_DAYS; seen users of backfill runs that will never finish; audit entries older than
+ * AUDIT_RETENTION_DAYS (kept longer: the trail of who looked at a number must outlive the number).
+ * Runtime-neutral: the Worker's Cron Trigger and the Node entry's hourly timer both call this.
  */
 export async function runRetention(
   deps: Pick<AppDeps, 'db' | 'config' | 'now' | 'logger'>,
 ): Promise<PurgeResult> {
   const started = deps.now();
   const removed = await purgeExpired(deps.db, retentionCutoffs(deps.config, started));
+  await purgeVerificationData(deps.db, started, deps.config.RETENTION_DAYS * DAY_MS);
   deps.logger.info('retention: expired rows deleted', {
     ...removed,
     retentionDays: deps.config.RETENTION_DAYS,
+    auditRetentionDays: deps.config.AUDIT_RETENTION_DAYS,
     ms: deps.now() - started,
   });
   return removed;
