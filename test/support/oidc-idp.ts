@@ -1,5 +1,5 @@
-import type { Server } from 'node:http';
-import { createServer } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 
 /**
@@ -15,21 +15,23 @@ export interface TestIdp {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 export async function startTestIdp(options: {
   redirectUri: string;
   roles: Record<string, string[]>;
   rolesClaim?: string;
 }): Promise<TestIdp> {
-  const port = await freePort();
+  // The provider needs its issuer URL (with the port) before it serves: the server listens on port 0 first
+  // (the kernel picks a free port, no probe-then-reuse race), then hands its requests to the provider.
+  let handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server = createServer((req, res) => {
+    if (handle) handle(req, res);
+    else res.writeHead(503).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
   const issuer = `http://127.0.0.1:${port}`;
   const rolesClaim = options.rolesClaim ?? 'https://callerpop/roles';
   const clientId = 'callerpop-agents';
@@ -60,8 +62,8 @@ export async function startTestIdp(options: {
     }),
     cookies: { keys: ['test-idp-cookie-key-0123456789'] },
   });
-  const server: Server = provider.listen(port, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  // Provider is a Koa application: callback() is its request handler (the local typings omit it).
+  handle = (provider as unknown as { callback(): typeof handle }).callback();
   return {
     issuer: `${issuer}/`,
     clientId,
