@@ -67,6 +67,44 @@ describe('agent sign-in', () => {
     expect(refused.length).toBeGreaterThan(0);
   });
 
+  it('counts repeated refusals on one audit entry per minute instead of a row each', async () => {
+    const before = await queryAudit(s.deps.db, { action: 'sign_in_refused', limit: 500 });
+    const post = (token: string) =>
+      fetch(`${s.url}/agent/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { origin: s.url, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }).toString(),
+      });
+    for (let i = 0; i < 12; i++) expect((await post(`wrong-token-${i}`)).status).toBe(401);
+    const after = await queryAudit(s.deps.db, { action: 'sign_in_refused', limit: 500 });
+    // The earlier test's refusal (same reason, same minute) may already hold the count.
+    expect(after.length - before.length).toBeLessThanOrEqual(1);
+    const [entry] = after;
+    expect(entry).toMatchObject({ agentId: 'anonymous', detail: { method: 'token', reason: 'wrong_token' } });
+    const repeats = Number((entry?.detail as { repeats?: number }).repeats);
+    expect(repeats).toBeGreaterThanOrEqual(12);
+    expect(await post('one-more-wrong-token')).toHaveProperty('status', 401);
+    const [counted] = await queryAudit(s.deps.db, { action: 'sign_in_refused', limit: 1 });
+    expect(counted?.id).toBe(entry?.id);
+    expect((counted?.detail as { repeats: number }).repeats).toBe(repeats + 1);
+  });
+
+  it('refuses sign-in form bodies over 8 KiB with 413 before reading them', async () => {
+    for (const path of ['/agent/login', '/agent/login/handoff', '/agent/logout']) {
+      const res = await fetch(`${s.url}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { origin: s.url, 'content-type': 'application/x-www-form-urlencoded' },
+        body: `token=${'a'.repeat(64 * 1024)}`,
+      });
+      expect(res.status).toBe(413);
+      const body = (await res.json()) as { error: { code: string; requestId: string } };
+      expect(body.error.code).toBe('payload_too_large');
+      expect(body.error.requestId).toBeTruthy();
+    }
+  });
+
   it('refuses a forged session cookie', async () => {
     const forged = `${cookie.slice(0, -4)}AAAA`;
     const res = await fetch(`${s.url}/agent/api/me`, { headers: { cookie: forged } });

@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { agentAuthMode } from '../config.js';
 import { claimEvent } from '../db/interactions.js';
 import type { AppDeps, AppEnv } from '../deps.js';
+import { ApiError } from '../errors.js';
 import {
   csrfMatches,
   endSession,
@@ -15,12 +17,23 @@ import {
   takeTransaction,
   verifyHandoff,
 } from '../services/agent-session.js';
-import { audit } from '../services/audit.js';
+import { audit, auditRefusal } from '../services/audit.js';
 import { finishAuthorization, oidcSettings, startAuthorization } from '../services/oidc.js';
 import { HandoffPage, LoginPage, MessagePage } from '../ui/pages.js';
 import { agentCsrf } from './agent-guard.js';
 
 const ANONYMOUS = { id: 'anonymous', name: null };
+
+/** The sign-in forms carry a token, a return path and a CSRF field: a few hundred bytes. */
+export const AUTH_FORM_MAX_BYTES = 8 * 1024;
+
+/** These forms are open to anyone: refuse big bodies before parseBody reads them into memory. */
+const formLimit = bodyLimit({
+  maxSize: AUTH_FORM_MAX_BYTES,
+  onError: () => {
+    throw new ApiError(413, 'payload_too_large', `Body larger than ${AUTH_FORM_MAX_BYTES} bytes`);
+  },
+});
 
 /**
  * `/agent/login`, `/agent/callback`, `/agent/logout`. Token mode: the ADMIN_TOKEN link or form.
@@ -50,7 +63,7 @@ export function agentAuthRoutes(deps: AppDeps) {
         return c.html(<LoginPage mode="token" returnTo={returnTo} framed={framed} notice={notice} />);
       }
       if (!safeEqual(token, config.ADMIN_TOKEN)) {
-        await audit(deps, c, ANONYMOUS, 'sign_in_refused', null, { method: 'token', reason: 'wrong_token' });
+        await auditRefusal(deps, c, ANONYMOUS, { method: 'token', reason: 'wrong_token' });
         return c.html(
           <LoginPage
             mode="token"
@@ -88,13 +101,13 @@ export function agentAuthRoutes(deps: AppDeps) {
     return c.redirect(start.url, 302);
   });
 
-  app.post('/login', async (c) => {
+  app.post('/login', formLimit, async (c) => {
     const form = await c.req.parseBody();
     const returnTo = safeReturnTo(typeof form.returnTo === 'string' ? form.returnTo : undefined);
     if (mode !== 'token') return c.redirect(`/agent/login?returnTo=${encodeURIComponent(returnTo)}`, 303);
     const token = typeof form.token === 'string' ? form.token.trim() : '';
     if (!safeEqual(token, config.ADMIN_TOKEN)) {
-      await audit(deps, c, ANONYMOUS, 'sign_in_refused', null, { method: 'token', reason: 'wrong_token' });
+      await auditRefusal(deps, c, ANONYMOUS, { method: 'token', reason: 'wrong_token' });
       return c.html(
         <LoginPage mode="token" returnTo={returnTo} framed={false} error="That token is not valid." />,
         401,
@@ -122,10 +135,15 @@ export function agentAuthRoutes(deps: AppDeps) {
     }
     const result = await finishAuthorization(oidcSettings(config), deps.fetch, new URL(c.req.url), tx);
     if (!result.ok) {
-      await audit(deps, c, { id: result.sub ?? 'anonymous', name: null }, 'sign_in_refused', null, {
-        method: 'oidc',
-        reason: result.reason,
-      });
+      await auditRefusal(
+        deps,
+        c,
+        { id: result.sub ?? 'anonymous', name: null },
+        {
+          method: 'oidc',
+          reason: result.reason,
+        },
+      );
       deps.logger.warn('agent sign-in refused', { reason: result.reason, detail: result.message });
       const message =
         result.reason === 'missing_role'
@@ -142,13 +160,13 @@ export function agentAuthRoutes(deps: AppDeps) {
     return c.redirect(tx.returnTo, 303);
   });
 
-  app.post('/login/handoff', async (c) => {
+  app.post('/login/handoff', formLimit, async (c) => {
     const form = await c.req.parseBody();
     const returnTo = safeReturnTo(typeof form.returnTo === 'string' ? form.returnTo : undefined);
     const handoff = typeof form.token === 'string' ? await verifyHandoff(config, form.token) : null;
     // Single use: a token seen once (replayed, or leaked from the window) opens nothing.
     if (!handoff || !(await claimEvent(deps.db, 'agent-handoff', handoff.jti, deps.now()))) {
-      await audit(deps, c, ANONYMOUS, 'sign_in_refused', null, { via: 'handoff', reason: 'invalid_handoff' });
+      await auditRefusal(deps, c, ANONYMOUS, { via: 'handoff', reason: 'invalid_handoff' });
       return c.html(
         <MessagePage title="Not signed in" message="That sign-in has expired. Please sign in again." />,
         400,
@@ -164,7 +182,7 @@ export function agentAuthRoutes(deps: AppDeps) {
     return c.redirect(returnTo, 303);
   });
 
-  app.post('/logout', async (c) => {
+  app.post('/logout', formLimit, async (c) => {
     const session = await readSession(c, config);
     const form = await c.req.parseBody();
     if (session) {
