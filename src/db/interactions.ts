@@ -28,36 +28,12 @@ export interface InteractionRecord {
   updatedAt: number;
 }
 
-export type NewInteraction = Omit<InteractionRecord, 'callerVerification' | 'updatedAt'> & {
-  callerVerification?: string;
-};
-
 function toRecord(row: typeof interactions.$inferSelect): InteractionRecord {
   return {
     ...row,
     matches: Array.isArray(row.matches) ? (row.matches as Match[]) : [],
     flags: (row.flags ?? {}) as InteractionFlags,
   };
-}
-
-/**
- * Records an interaction once per Twilio SID. Returns the stored row and whether this call created it:
- * a retried webhook gets the first row back and must not publish again.
- */
-export async function recordInteraction(
-  db: Db,
-  input: NewInteraction,
-): Promise<{ record: InteractionRecord; created: boolean }> {
-  const inserted = await db
-    .insert(interactions)
-    .values({ ...input, updatedAt: input.createdAt })
-    .onConflictDoNothing({ target: interactions.twilioSid })
-    .returning();
-  const row = inserted[0];
-  if (row) return { record: toRecord(row), created: true };
-  const existing = await findInteraction(db, input.twilioSid);
-  if (!existing) throw new Error('interaction vanished between insert and read');
-  return { record: existing, created: false };
 }
 
 /** By callerpop id or Twilio SID. */

@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
+import { pingDatabase } from '../db/health.js';
 import type { AppDeps, AppEnv } from '../deps.js';
 
 /** Liveness plus database reachability, with a short deadline so a stalled database shows as such. */
@@ -7,7 +7,7 @@ export function healthRoutes(deps: AppDeps) {
   return new Hono<AppEnv>().get('/healthz', async (c) => {
     const started = deps.now();
     const database = await Promise.race([
-      deps.db.run(sql`select 1`).then(
+      pingDatabase(deps.db).then(
         () => 'ok' as const,
         () => 'unreachable' as const,
       ),

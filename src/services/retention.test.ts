@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../../test/support/context.js';
-import { claimEvent, findInteraction, recordInteraction } from '../db/interactions.js';
+import { claimEvent, findInteraction } from '../db/interactions.js';
 import { purgeExpired } from '../db/retention.js';
+import { insertWebhookInteractions } from '../db/webhook-queries.js';
 import { runRetention } from './retention.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -10,21 +11,30 @@ const NOW = Date.UTC(2026, 10, 22, 6, 0, 0);
 let ctx: TestContext | undefined;
 afterEach(() => ctx?.close());
 
+/** Seeds through the path the webhooks write with. */
 async function seedInteraction(c: TestContext, sid: string, createdAt: number) {
-  await recordInteraction(c.deps.db, {
-    id: `id-${sid}`,
-    channel: 'voice',
-    twilioSid: sid,
-    rawFrom: '+14155550100',
-    e164: '+14155550100',
-    fromReason: null,
-    toNumber: '+14155550199',
-    stirVerstat: null,
-    status: 'ringing',
-    matches: [],
-    flags: {},
-    createdAt,
-  });
+  await insertWebhookInteractions(
+    c.deps.db,
+    [
+      {
+        id: `id-${sid}`,
+        channel: 'voice',
+        twilioSid: sid,
+        rawFrom: '+14155550100',
+        e164: '+14155550100',
+        fromReason: null,
+        toNumber: '+14155550199',
+        stirVerstat: null,
+        status: 'ringing',
+        matches: [],
+        flags: {},
+        callerVerification: 'not_attempted',
+        createdAt,
+        updatedAt: createdAt,
+      },
+    ],
+    [],
+  );
 }
 
 describe('retention', () => {
