@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { createClient } from '@libsql/client/web';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
@@ -176,5 +179,42 @@ describe('a write lock held by another writer (embedded database)', () => {
     const record = await findInteraction(ctx.deps.db, params.CallSid as string);
     expect(record?.flags).toEqual({});
     expect(record?.matches.map((m) => m.userId)).toEqual(['auth0|dana']);
+  });
+
+  it('keeps answering and recording while another process (a backfill) holds the write lock', async () => {
+    ctx = await createTestContext({ env: { LOOKUP_DEADLINE_MS: '200' } });
+    // Another process writing as the backfill does (its own connection, busy_timeout 5000, one
+    // transaction per batch), holding the lock until told to commit.
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const Database = require('libsql');
+         const db = new Database(process.argv[1]);
+         db.exec('pragma busy_timeout = 5000');
+         db.exec('begin immediate');
+         db.prepare("insert into accounts (user_id, name, created_at, updated_at) values ('auth0|backfilled', 'B', 1, 1)").run();
+         console.log('locked');
+         process.stdin.once('data', () => { db.exec('commit'); console.log('committed'); process.exit(0); });`,
+        join(ctx.dir, 'test.db'),
+      ],
+      { cwd: process.cwd(), stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    const lines = createInterface({ input: holder.stdout })[Symbol.asyncIterator]();
+    expect((await lines.next()).value).toBe('locked');
+
+    const params = voiceParams(CALLER);
+    const res = await ctx.app.request(twilioFormRequest('/twilio/voice', params));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<Enqueue>support</Enqueue>');
+
+    holder.stdin.write('commit\n');
+    expect((await lines.next()).value).toBe('committed');
+    const record = await eventually(() => findInteraction(ctx.deps.db, params.CallSid as string));
+    expect(record).toMatchObject({ e164: CALLER, flags: { lookupFailed: true } });
+    const backfilled = await ctx.deps.db.$client.execute(
+      "select count(*) as n from accounts where user_id = 'auth0|backfilled'",
+    );
+    expect(Number(backfilled.rows[0]?.n)).toBe(1);
   });
 });

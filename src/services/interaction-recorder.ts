@@ -108,36 +108,39 @@ class Recorder {
     ];
     const links = await findLinksForNumbers(this.db, numbers);
 
-    const built = batch.map((p) => {
-      const { record: base, lookupFailed } = p.request;
-      const match = base.e164 ? rankLinks(base.e164, links.get(base.e164) ?? []) : undefined;
-      const record: InteractionRecord = {
-        ...base,
-        matches: match?.matches ?? [],
-        flags: {
-          ...(match?.sharedLine ? { sharedLine: true } : {}),
-          ...(lookupFailed() ? { lookupFailed: true } : {}),
-        },
-      };
-      return { pending: p, record, firstAnswer: p.request.answer(record.matches.length) };
-    });
+    // Built again on each try of a write that found the database locked: meanwhile a call may have
+    // been answered at its deadline, and its record and token must say what it was answered.
+    const { built, firstBySid, created, claimed } = await retryingBusy(async () => {
+      const built = batch.map((p) => {
+        const { record: base, lookupFailed } = p.request;
+        const match = base.e164 ? rankLinks(base.e164, links.get(base.e164) ?? []) : undefined;
+        const record: InteractionRecord = {
+          ...base,
+          matches: match?.matches ?? [],
+          flags: {
+            ...(match?.sharedLine ? { sharedLine: true } : {}),
+            ...(lookupFailed() ? { lookupFailed: true } : {}),
+          },
+        };
+        return { pending: p, record, firstAnswer: p.request.answer(record.matches.length) };
+      });
 
-    // Only the first of a SID or a token within the batch is written; the others see it as a retry.
-    const firstBySid = new Map<string, (typeof built)[number]>();
-    const claims: EventClaim[] = [];
-    const claimedIds = new Set<string>();
-    for (const item of built) {
-      if (!firstBySid.has(item.record.twilioSid)) firstBySid.set(item.record.twilioSid, item);
-      const token = item.pending.request.token;
-      if (token && !claimedIds.has(token.eventId)) {
-        claimedIds.add(token.eventId);
-        claims.push({ ...token, response: item.firstAnswer, at: item.record.createdAt });
+      // Only the first of a SID or a token within the batch is written; the others see it as a retry.
+      const firstBySid = new Map<string, (typeof built)[number]>();
+      const claims: EventClaim[] = [];
+      const claimedIds = new Set<string>();
+      for (const item of built) {
+        if (!firstBySid.has(item.record.twilioSid)) firstBySid.set(item.record.twilioSid, item);
+        const token = item.pending.request.token;
+        if (token && !claimedIds.has(token.eventId)) {
+          claimedIds.add(token.eventId);
+          claims.push({ ...token, response: item.firstAnswer, at: item.record.createdAt });
+        }
       }
-    }
-    const records = [...firstBySid.values()].map((i) => i.record);
-    const { created, claimed } = await retryingBusy(() =>
-      insertWebhookInteractions(this.db, records, claims),
-    );
+      const records = [...firstBySid.values()].map((i) => i.record);
+      const written = await insertWebhookInteractions(this.db, records, claims);
+      return { built, firstBySid, ...written };
+    });
 
     const missing = [...firstBySid.keys()].filter((sid) => !created.has(sid));
     const existing = await findInteractionsBySids(this.db, missing);
