@@ -35,6 +35,30 @@ const intWithDefault = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER
 /** A string of at least `min` characters; `message` says what it must be. */
 const secret = (min: number, message: string) => z.string().check(z.minLength(min, message));
 
+/** Shortest HMAC key accepted in AUTH0_WEBHOOK_SECRET (Standard Webhooks secrets are 24 to 64 bytes). */
+export const MIN_WEBHOOK_KEY_BYTES = 24;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Bytes in a `whsec_` secret's key, or undefined when the rest is not base64 (as auth0-webhook.ts reads it). */
+function webhookKeyBytes(secret: string): number | undefined {
+  if (!secret.startsWith('whsec_')) return undefined;
+  const b64 = secret.slice('whsec_'.length);
+  if (!BASE64.test(b64) || b64.length % 4 !== 0) return undefined;
+  try {
+    return atob(b64).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One or more space-separated `whsec_` secrets (rotation), each a base64 key of at least 24 bytes. */
+const webhookSecrets = z.string().check(
+  z.refine((value) => {
+    const secrets = value.split(/\s+/).filter((s) => s !== '');
+    return secrets.length > 0 && secrets.every((s) => (webhookKeyBytes(s) ?? 0) >= MIN_WEBHOOK_KEY_BYTES);
+  }, `must be Standard Webhooks secrets (whsec_ then the base64 of at least ${MIN_WEBHOOK_KEY_BYTES} bytes), space-separated`),
+);
+
 /** Where a call goes after the IVR: a Twilio queue, a Client identity, a phone number or a SIP address. */
 const routeTarget = z.pipe(
   trimmed().check(
@@ -66,9 +90,7 @@ export const configSchema = z.object({
   TWILIO_FROM_NUMBER: optionalString,
   TWILIO_MESSAGING_SERVICE_SID: optionalString,
   TWILIO_VERIFY_SERVICE_SID: optionalString,
-  AUTH0_WEBHOOK_SECRET: z
-    .string()
-    .check(z.startsWith('whsec_', 'must be a Standard Webhooks secret (whsec_…)')),
+  AUTH0_WEBHOOK_SECRET: webhookSecrets,
   AUTH0_LOG_STREAM_TOKEN: secret(16, 'must be at least 16 characters'),
   AUTH0_DOMAIN: optionalString,
   AUTH0_CLIENT_ID: optionalString,
@@ -171,6 +193,38 @@ export function missingAgentOidcSettings(config: Config): string[] {
   return missing;
 }
 
+/** URLs that carry secrets or sessions: production (NODE_ENV=production, and every Worker) needs https. */
+const PRODUCTION_HTTPS_URLS = [
+  'PUBLIC_BASE_URL',
+  'TWILIO_API_BASE_URL',
+  'TWILIO_VERIFY_BASE_URL',
+  'AUTH0_CONTINUE_BASE_URL',
+  'AUTH0_API_BASE_URL',
+] as const;
+
+function isLoopback(hostname: string): boolean {
+  return (
+    hostname === 'localhost' ||
+    hostname.endsWith('.localhost') ||
+    hostname === '[::1]' ||
+    /^127(\.\d{1,3}){3}$/.test(hostname)
+  );
+}
+
+/** Plain-http URLs that production refuses (loopback stand-ins excepted: a local proxy, a test double). */
+export function insecureProductionUrls(config: Config): string[] {
+  if (config.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  for (const name of PRODUCTION_HTTPS_URLS) {
+    const value = config[name];
+    if (value === undefined) continue;
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && !isLoopback(url.hostname))
+      problems.push(`${name} must be an https:// URL in production`);
+  }
+  return problems;
+}
+
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = Record<string, string | undefined>;
 
@@ -189,11 +243,13 @@ export function parseConfig(raw: ConfigInput): Config {
     if (value !== undefined && value.trim() !== '') input[key] = value;
   const result = configSchema.safeParse(input);
   if (result.success) {
-    const missing = missingAgentOidcSettings(result.data);
-    if (missing.length > 0)
-      throw new ConfigError(
-        missing.map((name) => `${name} is required for agent sign-in with OIDC (AGENT_AUTH)`),
-      );
+    const problems = [
+      ...missingAgentOidcSettings(result.data).map(
+        (name) => `${name} is required for agent sign-in with OIDC (AGENT_AUTH)`,
+      ),
+      ...insecureProductionUrls(result.data),
+    ];
+    if (problems.length > 0) throw new ConfigError(problems);
     return result.data;
   }
   const problems = result.error.issues.map((issue) => {

@@ -105,3 +105,63 @@ describe('agentConsoleLink (the start-up banner)', () => {
     }
   });
 });
+
+describe('AUTH0_WEBHOOK_SECRET', () => {
+  const key = (bytes: number) => `whsec_${btoa('k'.repeat(bytes))}`;
+  it('accepts the test secrets and a rotation list', () => {
+    expect(problemsOf({ ...TEST_ENV })).toEqual([]);
+    expect(
+      problemsOf({ ...TEST_ENV, AUTH0_WEBHOOK_SECRET: `whsec_${btoa('callerpop-workers-webhook-secret!')}` }),
+    ).toEqual([]);
+    expect(problemsOf({ ...TEST_ENV, AUTH0_WEBHOOK_SECRET: `${key(32)} ${key(24)}` })).toEqual([]);
+  });
+
+  it('refuses a secret whose key is empty, not base64 or shorter than 24 bytes, in any position', () => {
+    for (const value of [
+      'whsec_',
+      'whsec_!!!!',
+      key(3),
+      key(23),
+      `${key(32)} whsec_!!!!`,
+      `${key(32)} ${key(3)}`,
+      btoa('k'.repeat(32)),
+    ]) {
+      const problems = problemsOf({ ...TEST_ENV, AUTH0_WEBHOOK_SECRET: value });
+      expect(problems, value).toHaveLength(1);
+      expect(problems[0]).toMatch(/^AUTH0_WEBHOOK_SECRET must be Standard Webhooks secrets/);
+    }
+  });
+});
+
+describe('https in production', () => {
+  const production = {
+    ...TEST_ENV,
+    NODE_ENV: 'production',
+    AGENT_AUTH: 'token',
+  } as const;
+  const names = [
+    'PUBLIC_BASE_URL',
+    'TWILIO_API_BASE_URL',
+    'TWILIO_VERIFY_BASE_URL',
+    'AUTH0_CONTINUE_BASE_URL',
+    'AUTH0_API_BASE_URL',
+  ];
+
+  it('refuses plain-http URLs, naming each one', () => {
+    const http = Object.fromEntries(names.map((n) => [n, 'http://callerpop.example.com']));
+    expect(problemsOf({ ...production, ...http })).toEqual(
+      names.map((n) => `${n} must be an https:// URL in production`),
+    );
+  });
+
+  it('allows loopback stand-ins, https, and plain http outside production', () => {
+    for (const host of ['localhost', '127.0.0.1', '[::1]', 'twilio.localhost']) {
+      const loopback = Object.fromEntries(names.map((n) => [n, `http://${host}:8080`]));
+      expect(problemsOf({ ...production, ...loopback }), host).toEqual([]);
+    }
+    const https = Object.fromEntries(names.map((n) => [n, 'https://callerpop.example.com']));
+    expect(problemsOf({ ...production, ...https })).toEqual([]);
+    const http = Object.fromEntries(names.map((n) => [n, 'http://callerpop.example.com']));
+    expect(problemsOf({ ...TEST_ENV, ...http })).toEqual([]);
+  });
+});
