@@ -1,12 +1,14 @@
 /**
  * The Worker's bundle as Cloudflare will store it (`wrangler deploy --dry-run`, minified), its gzip size
- * against the 150 KiB budget, and what weighs most — by package, or by file inside `src/`.
+ * against the 150 KiB budget, and what weighs most — by package, or by file inside `src/`. The static assets
+ * (wrangler.toml `[assets]`: libphonenumber-js's metadata, loaded once per isolate) are listed apart: they are
+ * uploaded beside the script, not in it.
  *
  *   npx tsx scripts/worker-size.ts            # report
  *   npx tsx scripts/worker-size.ts --check    # also exit 1 over budget (for CI)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -49,6 +51,14 @@ try {
   console.log('Largest parts (minified KiB):');
   for (const [name, bytes] of [...sizes].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
     console.log(`  ${(bytes / 1024).toFixed(1).padStart(7)}  ${name}`);
+  }
+  // `wrangler deploy` ran the [build] command, which filled the assets directory.
+  const assets = join(root, 'dist', 'worker-assets');
+  for (const name of readdirSync(assets)) {
+    const file = readFileSync(join(assets, name));
+    console.log(
+      `Static asset (not in the bundle): ${name} ${(file.length / 1024).toFixed(1)} KiB, ${(gzipSync(file, { level: 9 }).length / 1024).toFixed(1)} KiB gzipped`,
+    );
   }
   if (process.argv.includes('--check') && gzipKib > BUDGET_KIB) {
     console.error(`over budget by ${(gzipKib - BUDGET_KIB).toFixed(1)} KiB`);
