@@ -172,6 +172,14 @@ describe('backfill --file', () => {
     );
     // Dated with the export's time, so a later enrollment (Action) is never undone by a replay.
     expect(Number(removed[0]?.removed_at)).toBe(Date.parse('2025-10-01T00:00:00Z'));
+    // Gone like a deleted user: a late event from before the export gives bob no link of any kind.
+    const marks = await box.query<{ source: string; removed_at: number }>(
+      'select source, removed_at from link_watermarks where user_id = ? order by source',
+      ['sms|bob'],
+    );
+    expect(marks.map((m) => [m.source, Number(m.removed_at)])).toEqual(
+      ['mfa_sms', 'mfa_voice', 'passwordless', 'profile'].map((s) => [s, Date.parse('2025-10-01T00:00:00Z')]),
+    );
     expect(await box.query('select * from backfill_seen')).toEqual([]);
   });
 

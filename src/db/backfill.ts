@@ -1,6 +1,12 @@
 import { and, desc, eq, inArray, isNull, lte, notInArray, sql } from 'drizzle-orm';
 import type { Db } from './client.js';
-import { type AccountInput, type LinkInput, linkRow, upsertLinksSql } from './index-writes.js';
+import {
+  type AccountInput,
+  type LinkInput,
+  linkRow,
+  upsertLinksSql,
+  WATERMARK_CONFLICT,
+} from './index-writes.js';
 import { backfillRuns, backfillSeen, PHONE_SOURCES, type PhoneSource, phoneLinks } from './schema.js';
 
 /**
@@ -304,6 +310,14 @@ export async function finishRun(
         const [row] = await tx.select({ n: sql<number>`count(*)` }).from(phoneLinks).where(where);
         removed = Number(row?.n ?? 0);
       } else {
+        // Gone from the tenant as of the export, like a deletion: every source's watermark, so a late
+        // event older than the export cannot give the user a new link either.
+        await tx.run(
+          sql`insert into link_watermarks (user_id, source, removed_at, kept_e164)
+            select distinct ${phoneLinks.userId}, s.value, ${options.snapshotAt}, null
+            from ${phoneLinks}, json_each(${JSON.stringify(PHONE_SOURCES)}) s where ${where}
+            ${sql.raw(WATERMARK_CONFLICT)}`,
+        );
         const rows = await tx
           .update(phoneLinks)
           .set({ removedAt: options.snapshotAt, eventAt: options.snapshotAt })

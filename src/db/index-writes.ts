@@ -143,17 +143,19 @@ export async function upsertLinks(db: Writer, rows: readonly LinkInput[]): Promi
 }
 
 /**
- * Raises the (user, source) watermarks to `at` (never lowers them). When two removals share a time and
- * disagree on the kept number, neither is kept.
+ * How a (user, source) watermark is raised: never lowered; when two removals share a time and disagree on
+ * the kept number, neither is kept. Shared with the backfill's prune of users missing from an export.
  */
-export const RAISE_WATERMARKS_SQL = `insert into link_watermarks (user_id, source, removed_at, kept_e164)
-   select j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3 from json_each(?) j where true
-   on conflict (user_id, source) do update set
+export const WATERMARK_CONFLICT = `on conflict (user_id, source) do update set
      kept_e164 = case
        when excluded.removed_at > link_watermarks.removed_at then excluded.kept_e164
        when excluded.removed_at = link_watermarks.removed_at and link_watermarks.kept_e164 is not excluded.kept_e164 then null
        else link_watermarks.kept_e164 end,
      removed_at = max(link_watermarks.removed_at, excluded.removed_at)`;
+
+const RAISE_WATERMARKS_SQL = `insert into link_watermarks (user_id, source, removed_at, kept_e164)
+   select j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3 from json_each(?) j where true
+   ${WATERMARK_CONFLICT}`;
 
 async function raiseWatermarks(
   db: Writer,
