@@ -40,6 +40,17 @@ function profileNumber(user) {
   return compact === '' ? undefined : compact;
 }
 
+/**
+ * The account as callerpop's page shows it ("a•••@example.com"), so that someone who opens a link made in
+ * another person's login sees it is not their account. Masked here: the token travels in a URL.
+ */
+function accountLabel(user) {
+  const email = typeof user.email === 'string' ? user.email.trim() : '';
+  const at = email.lastIndexOf('@');
+  if (at < 1 || at === email.length - 1) return undefined;
+  return `${email[0]}•••${email.slice(at)}`.slice(0, 100);
+}
+
 function verifiedNumber(user) {
   const value = user.app_metadata ? user.app_metadata[VERIFIED_FIELD] : undefined;
   return typeof value === 'string' && E164.test(value) ? value : undefined;
@@ -66,6 +77,8 @@ exports.onExecutePostLogin = async (event, api) => {
   const payload = {};
   if (current) payload.phone = current.slice(0, 64);
   if (verified) payload.verified_phone = verified;
+  const account = accountLabel(user);
+  if (account) payload.account = account;
   const token = api.redirect.encodeToken({
     secret: config.secret,
     expiresInSeconds: REDIRECT_TOKEN_TTL,

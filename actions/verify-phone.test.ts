@@ -59,6 +59,18 @@ describe('onExecutePostLogin', () => {
     expect(claims.verified_phone).toBeUndefined();
   });
 
+  it('names the account for the page with a masked email, never the whole address', async () => {
+    const withEmail = { ...user('auth0|3'), email: 'alice.martin@example.com' };
+    const outcome = await tenant.login(action, withEmail).execute();
+    const token = new URL(outcome.redirectUrl ?? '').searchParams.get('session_token') ?? '';
+    expect(claimsOf(token).account).toBe('a•••@example.com');
+    expect(token).not.toContain('alice');
+    const noEmail = await tenant.login(action, user('sms|4')).execute();
+    expect(
+      claimsOf(new URL(noEmail.redirectUrl ?? '').searchParams.get('session_token') ?? '').account,
+    ).toBeUndefined();
+  });
+
   it('sends a social user with no number at all', async () => {
     const outcome = await tenant.login(action, user('google-oauth2|2')).execute();
     const claims = claimsOf(new URL(outcome.redirectUrl ?? '').searchParams.get('session_token') ?? '');

@@ -232,6 +232,23 @@ describe('the form', () => {
   });
 });
 
+describe('a link opened by someone else', () => {
+  it('shows whose account the number goes to, from the Action, on every step', async () => {
+    h = await createVerifyHarness();
+    // Mallory's login made the link; the person who opens it sees it is Mallory's account, not theirs.
+    const { redirectUrl } = await h.tenant.login(h.action, newUser('auth0|mallory')).execute();
+    const page = new PageClient(h.ctx);
+    await page.get(redirectUrl ?? '');
+    const numberStep = await (await page.get('/verify')).text();
+    expect(numberStep).toContain('For the account <strong>a•••@example.com</strong>');
+    expect(numberStep).toContain('Not your account? Close this page.');
+    expect(numberStep).not.toContain('authmallory@example.com');
+    const csrf = await page.csrf();
+    expect((await page.post('/verify/number', { csrf, phone: PHONE, channel: 'sms' })).status).toBe(303);
+    expect(await (await page.get('/verify')).text()).toContain('For the account <strong>a•••@example.com');
+  });
+});
+
 describe('limits', () => {
   it('limits codes sent per number, across users', async () => {
     h = await createVerifyHarness({

@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { getCookie, setCookie } from 'hono/cookie';
+import { deleteCookie, getCookie, getSignedCookie, setCookie, setSignedCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { purgeVerificationData, type VerifySession } from '../db/phone-verification.js';
 import type { AppDeps, AppEnv } from '../deps.js';
@@ -71,6 +71,7 @@ export function verifyRoutes(deps: AppDeps) {
   const secure = deps.config.PUBLIC_BASE_URL.startsWith('https:');
   // __Host- pins the cookie to this exact origin, path / and HTTPS; plain HTTP (local runs, tests) cannot use it.
   const cookieName = secure ? '__Host-callerpop_verify' : 'callerpop_verify';
+  const accountCookie = `${cookieName}_account`;
   const ownOrigin = new URL(deps.config.PUBLIC_BASE_URL).origin;
 
   let setupPromise: Promise<{ setup: VerifySetup | null; styleHash: string }> | undefined;
@@ -152,8 +153,10 @@ export function verifyRoutes(deps: AppDeps) {
     extra: { error?: FieldError; phoneValue?: string } = {},
   ) => {
     const step = s.status === 'verified' ? 'done' : s.status;
+    const account = await getSignedCookie(c, deps.config.SESSION_SECRET, accountCookie);
     const html = await renderVerifyPage({
       step,
+      account: typeof account === 'string' && account !== '' ? account : undefined,
       csrf: s.csrfToken,
       phoneValue: extra.phoneValue ?? (s.e164 ? formatPhoneForHumans(s.e164) : ''),
       phoneDisplay: s.e164 ? formatPhoneForHumans(s.e164) : undefined,
@@ -171,15 +174,19 @@ export function verifyRoutes(deps: AppDeps) {
     const state = c.req.query('state');
     if (token !== undefined || state !== undefined) {
       if (!token || !state || state.length > MAX_STATE_LENGTH) throw new VerifyProblem('missing', 400);
-      const cookie = await openSession(deps, setup, { token, state });
+      const { cookie, account } = await openSession(deps, setup, { token, state });
       await purgeNowAndThen();
-      setCookie(c, cookieName, cookie, {
+      const options = {
         httpOnly: true,
         secure,
         sameSite: 'Lax',
         path: '/',
         maxAge: SESSION_TTL_MS / 1000,
-      });
+      } as const;
+      setCookie(c, cookieName, cookie, options);
+      // Which account this is, for display only; signed, and replaced whenever a new link opens a session.
+      if (account) await setSignedCookie(c, accountCookie, account, deps.config.SESSION_SECRET, options);
+      else deleteCookie(c, accountCookie, options);
       // Off the URL at once: the token is spent, and must not sit in history or be shared by copy-paste.
       return c.redirect('/verify', 303);
     }

@@ -99,7 +99,7 @@ export async function openSession(
   deps: AppDeps,
   setup: VerifySetup,
   input: { token: string; state: string },
-): Promise<string> {
+): Promise<{ cookie: string; account: string | null }> {
   const now = deps.now();
   let claims: Awaited<ReturnType<typeof verifyIncomingToken>>;
   try {
@@ -152,7 +152,7 @@ export async function openSession(
     expiresAt: now + SESSION_TTL_MS,
   });
   deps.logger.info('verify: session opened', { userId: claims.sub, knownNumber: e164 !== null });
-  return cookie;
+  return { cookie, account: claims.account ?? null };
 }
 
 export async function loadSession(deps: AppDeps, cookie: string | undefined): Promise<VerifySession | null> {

@@ -38,6 +38,8 @@ export interface IncomingClaims {
   phone?: string;
   /** The number callerpop verified before (E.164), when the profile now names another one. */
   verifiedPhone?: string;
+  /** The account as the page shows it (the Action's masked email), so a person sees whose number this is. */
+  account?: string;
 }
 
 const encoder = new TextEncoder();
@@ -145,6 +147,8 @@ export async function verifyIncomingToken(
     result.phone = claims.phone.slice(0, 64);
   if (typeof claims.verified_phone === 'string' && claims.verified_phone !== '')
     result.verifiedPhone = claims.verified_phone;
+  if (typeof claims.account === 'string' && claims.account.trim() !== '')
+    result.account = claims.account.trim().slice(0, 100);
   return result;
 }
 

@@ -24,6 +24,8 @@ export interface VerifyPageProps {
   cooldown?: number;
   region: string;
   error?: PageError;
+  /** The account being verified, as the Action masked it (a•••@example.com). */
+  account?: string;
 }
 
 export const VERIFY_PAGE_STYLE = `
@@ -110,6 +112,19 @@ function FormAlert(props: { error?: PageError }) {
   );
 }
 
+/**
+ * Whose account this is. A link made in one person's login can be opened by another; the number verified
+ * here goes to this account, so the person must see whose it is before typing theirs.
+ */
+function AccountNotice(props: { account?: string }) {
+  if (!props.account) return null;
+  return (
+    <p class="hint account" id="account">
+      For the account <strong>{props.account}</strong>. Not your account? Close this page.
+    </p>
+  );
+}
+
 function NumberStep(props: VerifyPageProps) {
   const error = props.error?.field === 'phone' ? props.error : undefined;
   const describedBy = error ? 'phone-hint phone-error' : 'phone-hint';
@@ -118,6 +133,7 @@ function NumberStep(props: VerifyPageProps) {
     <>
       <h1>Verify your phone number</h1>
       <p class="lead">We will send you a code to confirm that this number is yours.</p>
+      <AccountNotice account={props.account} />
       <FormAlert error={props.error} />
       <form method="post" action="/verify/number" novalidate>
         <Csrf token={props.csrf} />
@@ -177,6 +193,7 @@ function CodeStep(props: VerifyPageProps) {
         {how} <span class="number">{props.phoneDisplay}</span>
         {props.channel === 'call' ? ' to read you a code.' : ' with a code.'}
       </p>
+      <AccountNotice account={props.account} />
       <FormAlert error={props.error} />
       <form method="post" action="/verify/code" novalidate>
         <Csrf token={props.csrf} />
