@@ -6,6 +6,9 @@ import {
   customPhoneProviderApi,
   customPhoneProviderEvent,
   loadAction,
+  type PostLoginModule,
+  postLoginApi,
+  postLoginEvent,
   serveApp,
 } from '../test/support/auth0-actions.js';
 import { type Auth0Fixture, createAuth0Fixture, rows } from '../test/support/auth0-context.js';
@@ -17,12 +20,29 @@ describe('actions/custom-phone-provider.js', () => {
   let f: Auth0Fixture;
   let served: Awaited<ReturnType<typeof serveApp>>;
   const { onExecuteCustomPhoneProvider } = loadAction<CustomPhoneProviderModule>('custom-phone-provider');
+  const { onExecutePostLogin } = loadAction<PostLoginModule>('post-login');
   beforeEach(async () => {
     f = await createAuth0Fixture({
       env: { ENROLLMENT_POLICY: 'block', ENROLLMENT_BLOCK_MESSAGE: BLOCK_MESSAGE },
     });
     served = await serveApp(f.ctx.app);
   });
+  /** Alice typed the code: her next login (the real post-login Action) proves the number. */
+  const confirmAlice = async () => {
+    const now = new Date().toISOString();
+    const { api, denied } = postLoginApi();
+    await onExecutePostLogin(
+      postLoginEvent(served.url, {
+        user: auth0User({ multifactor: ['guardian'], enrolledFactors: [{ type: 'phone' }] }),
+        methods: [
+          { name: 'pwd', timestamp: now },
+          { name: 'mfa', type: 'phone', timestamp: now },
+        ],
+      }),
+      api,
+    );
+    expect(denied).toEqual([]);
+  };
   afterEach(async () => {
     await served.close();
     await f.close();
@@ -116,6 +136,7 @@ describe('actions/custom-phone-provider.js', () => {
       customPhoneProviderEvent(served.url, {}),
       customPhoneProviderApi().api,
     );
+    await confirmAlice();
     const { api, calls } = customPhoneProviderApi();
     const bob = auth0User({ user_id: 'auth0|bob', email: 'bob@example.com' });
     await expect(

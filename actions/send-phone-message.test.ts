@@ -3,6 +3,9 @@ import { matchNumber } from '../src/services/matching.js';
 import {
   auth0User,
   loadAction,
+  type PostLoginModule,
+  postLoginApi,
+  postLoginEvent,
   type SendPhoneMessageModule,
   sendPhoneMessageEvent,
   serveApp,
@@ -16,12 +19,29 @@ describe('actions/send-phone-message.js', () => {
   let f: Auth0Fixture;
   let served: Awaited<ReturnType<typeof serveApp>>;
   const { onExecuteSendPhoneMessage } = loadAction<SendPhoneMessageModule>('send-phone-message');
+  const { onExecutePostLogin } = loadAction<PostLoginModule>('post-login');
   beforeEach(async () => {
     f = await createAuth0Fixture({
       env: { ENROLLMENT_POLICY: 'block', ENROLLMENT_BLOCK_MESSAGE: BLOCK_MESSAGE },
     });
     served = await serveApp(f.ctx.app);
   });
+  /** Alice typed the code: her next login (the real post-login Action) proves the number. */
+  const confirmAlice = async () => {
+    const now = new Date().toISOString();
+    const { api, denied } = postLoginApi();
+    await onExecutePostLogin(
+      postLoginEvent(served.url, {
+        user: auth0User({ multifactor: ['guardian'], enrolledFactors: [{ type: 'phone' }] }),
+        methods: [
+          { name: 'pwd', timestamp: now },
+          { name: 'mfa', type: 'phone', timestamp: now },
+        ],
+      }),
+      api,
+    );
+    expect(denied).toEqual([]);
+  };
   afterEach(async () => {
     await served.close();
     await f.close();
@@ -65,6 +85,7 @@ describe('actions/send-phone-message.js', () => {
 
   it('throws the configured message when another account already uses the number', async () => {
     await onExecuteSendPhoneMessage(sendPhoneMessageEvent(served.url, {}));
+    await confirmAlice();
     const bob = auth0User({ user_id: 'auth0|bob', email: 'bob@example.com', name: 'Bob' });
     await expect(onExecuteSendPhoneMessage(sendPhoneMessageEvent(served.url, { user: bob }))).rejects.toThrow(
       BLOCK_MESSAGE,
