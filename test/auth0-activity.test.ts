@@ -22,6 +22,20 @@ describe('GET /auth0/activity', () => {
   it('shows a number’s policy warning, decisions, deliveries and refusals, and audits the read', async () => {
     f = await createAuth0Fixture({ env: { OTP_RATE_LIMIT_PER_HOUR: '2' } });
     await postAuth0Event(f.ctx.app, deliverEvent({ user: ALICE }));
+    // Alice types the code and signs in: her number is proven, so Bob's enrollment is a conflict.
+    const now = new Date().toISOString();
+    await postAuth0Event(f.ctx.app, {
+      type: 'user.login',
+      occurred_at: Date.now(),
+      user: ALICE,
+      mfa: {
+        enrolled_factors: [{ type: 'phone' }],
+        methods: [
+          { name: 'pwd', timestamp: now },
+          { name: 'mfa', type: 'phone', timestamp: now },
+        ],
+      },
+    });
     await postAuth0Event(f.ctx.app, deliverEvent({ user: BOB }));
     await postAuth0Event(f.ctx.app, deliverEvent({ user: BOB, purpose: 'authentication' }));
 
