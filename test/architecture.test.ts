@@ -39,6 +39,13 @@ describe('the core is runtime-neutral', () => {
     expect(text).not.toMatch(/\bprocess\.env\b/);
   });
 
+  it.each(core.filter((path) => !path.startsWith('src/db/')))(
+    '%s leaves drizzle to the data layer',
+    (path) => {
+      expect(code(path)).not.toMatch(/from\s+['"]drizzle-orm/);
+    },
+  );
+
   it.each(core)('%s imports the twilio package only through deep imports', (path) => {
     expect(code(path)).not.toMatch(/from\s+['"]twilio['"]/);
   });
