@@ -93,7 +93,7 @@ CREATE TABLE `interactions` (
 --> statement-breakpoint
 CREATE UNIQUE INDEX `interactions_twilio_sid` ON `interactions` (`twilio_sid`);--> statement-breakpoint
 CREATE INDEX `interactions_created` ON `interactions` (`created_at`);--> statement-breakpoint
-CREATE INDEX `interactions_updated` ON `interactions` (`updated_at`);--> statement-breakpoint
+CREATE INDEX `interactions_updated` ON `interactions` (`updated_at`,`id`);--> statement-breakpoint
 CREATE TABLE `link_watermarks` (
 	`user_id` text NOT NULL,
 	`source` text NOT NULL,

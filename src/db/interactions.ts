@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, lt, or } from 'drizzle-orm';
 import type { Match } from '../services/matching.js';
 import type { Db } from './client.js';
 import { type InteractionChannel, interactions, processedEvents } from './schema.js';
@@ -72,13 +72,25 @@ export async function listInteractions(db: Db, options: { limit: number; before?
   return rows.map(toRecord);
 }
 
-/** Changed after a time, oldest first: a reconnecting agent replays these to catch up. */
-export async function listInteractionsUpdatedSince(db: Db, since: number, limit = 200) {
+/**
+ * Changed after a point, oldest first in (updatedAt, id) order: a reconnecting agent replays these to
+ * catch up. With `id`, after that row (rows of the same millisecond with a greater id still come);
+ * without, after every row updated at `at` or before. Served by the (updated_at, id) index: the
+ * `updated_at >= at` range plus a filter on the boundary millisecond, already in index order.
+ */
+export async function listInteractionsUpdatedSince(db: Db, after: { at: number; id?: string }, limit = 200) {
+  const where =
+    after.id === undefined
+      ? gt(interactions.updatedAt, after.at)
+      : and(
+          gte(interactions.updatedAt, after.at),
+          or(gt(interactions.updatedAt, after.at), gt(interactions.id, after.id)),
+        );
   const rows = await db
     .select()
     .from(interactions)
-    .where(gt(interactions.updatedAt, since))
-    .orderBy(asc(interactions.updatedAt))
+    .where(where)
+    .orderBy(asc(interactions.updatedAt), asc(interactions.id))
     .limit(limit);
   return rows.map(toRecord);
 }

@@ -75,7 +75,8 @@ export const interactions = sqliteTable(
   (t) => [
     uniqueIndex('interactions_twilio_sid').on(t.twilioSid),
     index('interactions_created').on(t.createdAt),
-    index('interactions_updated').on(t.updatedAt),
+    // Replay pages walk (updated_at, id): the id tells apart rows updated in the same millisecond.
+    index('interactions_updated').on(t.updatedAt, t.id),
   ],
 );
 

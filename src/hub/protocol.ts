@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { AgentIdentity, PushMessage, Replay, ReplayAudit } from './types.js';
+import type { AgentIdentity, FeedCursor, PushMessage, Replay, ReplayAudit } from './types.js';
 
 /**
  * The agent socket's frames (documented in `./types.ts`), shared by every hub implementation so the
@@ -12,10 +12,47 @@ export const SESSION_ENDED = 4401;
 /** Client frames are tiny; anything bigger is not ours. */
 export const MAX_CLIENT_FRAME_BYTES = 1024;
 
-const cursor = z.number().check(z.int(), z.gte(0), z.lte(Number.MAX_SAFE_INTEGER));
+/**
+ * A replay cursor on the wire: `"<ms>:<id>"` (after that row, in (updatedAt, id) order: what `synced`
+ * hands back) or a time in ms, as a number or a digits-only string (after every row updated at that
+ * time or before: what a client computes from the versions it holds). Rows updated in the same
+ * millisecond are told apart by id, so a page boundary inside one millisecond skips nothing.
+ */
+const CURSOR_PATTERN = /^(\d{1,16})(?::([\w-]{1,128}))?$/;
+
+/** Parses a wire cursor; undefined when it is not one. */
+export function parseCursor(value: number | string): FeedCursor | undefined {
+  if (typeof value === 'number') return isTime(value) ? { at: value } : undefined;
+  const match = CURSOR_PATTERN.exec(value);
+  const at = Number(match?.[1]);
+  if (!match || !isTime(at)) return undefined;
+  return match[2] === undefined ? { at } : { at, id: match[2] };
+}
+
+/** The wire form of a cursor: `"<ms>:<id>"`, or `"<ms>"` when it has no id. Clients treat it as opaque. */
+export function formatCursor(cursor: FeedCursor): string {
+  return cursor.id === undefined ? String(cursor.at) : `${cursor.at}:${cursor.id}`;
+}
+
+/** How the audit log records a replay's start: the time alone when that is all the cursor holds. */
+export function auditedCursor(cursor: FeedCursor): number | string {
+  return cursor.id === undefined ? cursor.at : formatCursor(cursor);
+}
+
+function isTime(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0;
+}
+
+const wireCursor = z.union([
+  z.number().check(z.int(), z.gte(0), z.lte(Number.MAX_SAFE_INTEGER)),
+  z.string().check(
+    z.maxLength(160),
+    z.refine((value) => parseCursor(value) !== undefined),
+  ),
+]);
 
 export const clientFrameSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('resume'), since: cursor }),
+  z.strictObject({ type: z.literal('resume'), since: wireCursor }),
   z.strictObject({ type: z.literal('ping'), t: z.optional(z.number()) }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
@@ -23,7 +60,7 @@ export type ClientFrame = z.infer<typeof clientFrameSchema>;
 export type ServerFrame =
   | { type: 'hello'; cursor: number; serverTime: number; agent: AgentIdentity }
   | PushMessage
-  | { type: 'synced'; cursor: number; more: boolean }
+  | { type: 'synced'; cursor: string; more: boolean }
   | { type: 'pong'; t: number | null }
   | { type: 'error'; code: string; message: string };
 
@@ -75,8 +112,11 @@ export async function answerClientFrame(
   onReplay?: ReplayAudit,
 ): Promise<ServerFrame[]> {
   if (frame.type === 'ping') return [{ type: 'pong', t: frame.t ?? null }];
-  const page = await replay(frame.since);
-  await onReplay?.({ since: frame.since, count: page.messages.length, more: page.more });
+  const since = parseCursor(frame.since);
+  // The schema accepted it, so it parses; kept as a check rather than an assertion.
+  if (!since) return [{ type: 'error', code: 'bad_frame', message: 'Unknown or malformed frame' }];
+  const page = await replay(since);
+  await onReplay?.({ since: auditedCursor(since), count: page.messages.length, more: page.more });
   return [...page.messages, { type: 'synced', cursor: page.cursor, more: page.more }];
 }
 

@@ -14,11 +14,13 @@ import type { Context } from 'hono';
  *   server → client
  *     { type: 'hello', cursor, serverTime, agent: { id, name } }    on open; cursor = server time (ms)
  *     { type: 'interaction', id, version, interaction }             a PushMessage, live or replayed
- *     { type: 'synced', cursor, more }                              end of one replay page
+ *     { type: 'synced', cursor, more }                              end of one replay page; cursor is an
+ *                                                                   opaque string ("<ms>:<id>") to resume from
  *     { type: 'pong', t }                                           answer to ping, echoes t
  *     { type: 'error', code, message }                              a frame was refused (the socket stays)
  *   client → server (every frame validated with zod; binary or oversized frames close the socket, 1003/1009)
- *     { type: 'resume', since }     replay interactions updated after `since` (ms), oldest first, in pages
+ *     { type: 'resume', since }     replay interactions changed after `since`, oldest first, in pages of
+ *                                   (updatedAt, id) order; `since` is a time in ms or a `synced` cursor
  *     { type: 'ping', t? }          keep-alive; clients send one every 25 s and reconnect if no pong comes
  *
  * Delivery: at-least-once with client-side de-duplication. The app publishes only when an interaction is
@@ -48,21 +50,30 @@ export interface AgentIdentity {
   session?: string;
 }
 
+/**
+ * Where a replay starts: after the row (`at`, `id`) in (updatedAt, id) order, or, without `id`, after
+ * every row updated at `at` or before. Wire form in `./protocol.ts` (`parseCursor`/`formatCursor`).
+ */
+export interface FeedCursor {
+  at: number;
+  id?: string;
+}
+
 /** A page of missed interactions for a reconnecting client (see `src/services/agent-feed.ts`). */
 export interface ReplayPage {
   messages: PushMessage[];
-  /** Resume from here for the next page. */
-  cursor: number;
+  /** Resume from here for the next page (the wire form: opaque to clients). */
+  cursor: string;
   more: boolean;
 }
 
-export type Replay = (since: number) => Promise<ReplayPage>;
+export type Replay = (since: FeedCursor) => Promise<ReplayPage>;
 
 /**
  * Records one replay page an agent is about to receive (the audit log): reading history in bulk is an
  * access like a pop view. Awaited before the page is sent; if it fails, the page is not served.
  */
-export type ReplayAudit = (page: { since: number; count: number; more: boolean }) => Promise<void>;
+export type ReplayAudit = (page: { since: number | string; count: number; more: boolean }) => Promise<void>;
 
 export interface AgentHub {
   /** Fans one message out to every connected agent. Never throws for a dead socket. */

@@ -6,6 +6,7 @@ import { findInteraction, listInteractions } from '../db/interactions.js';
 import { AUDIT_ACTIONS } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { badRequest, forbidden } from '../errors.js';
+import { auditedCursor, parseCursor } from '../hub/protocol.js';
 import { replayChangesSince } from '../services/agent-feed.js';
 import { agentIdentity } from '../services/agent-session.js';
 import { audit } from '../services/audit.js';
@@ -144,13 +145,12 @@ export function agentRoutes(deps: AppDeps) {
 
   /** Catch-up over HTTP, the same pages as the socket's `resume`. */
   app.get('/api/since', async (c) => {
-    const raw = c.req.query('cursor') ?? '0';
-    const since = Number(raw);
-    if (!Number.isSafeInteger(since) || since < 0) throw badRequest('cursor must be a time in milliseconds');
+    const since = parseCursor(c.req.query('cursor') ?? '0');
+    if (!since) throw badRequest('cursor must be a time in milliseconds or the cursor of a previous page');
     const page = await replayChangesSince(db, config, since);
     await audit(deps, c, agentIdentity(c.get('session')), 'console_view', null, {
       via: 'api_since',
-      since,
+      since: auditedCursor(since),
       count: page.messages.length,
       more: page.more,
     });

@@ -1,7 +1,8 @@
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { type InteractionRecord, listInteractionsUpdatedSince } from '../db/interactions.js';
-import type { PushMessage, ReplayPage } from '../hub/types.js';
+import { formatCursor } from '../hub/protocol.js';
+import type { FeedCursor, PushMessage, ReplayPage } from '../hub/types.js';
 import { toInteractionView } from './interaction-view.js';
 
 /** Rows per replay page: a long outage is caught up in several round trips, never one huge frame. */
@@ -20,23 +21,22 @@ export function toPushMessage(
 }
 
 /**
- * Interactions changed after `since`, oldest first, for a reconnecting agent (over the socket's `resume`
- * or `GET /agent/api/since`). Pages overlap by one millisecond so rows sharing the boundary's timestamp
- * are not skipped; clients de-duplicate by id and version.
+ * Interactions changed after `since`, oldest first in (updatedAt, id) order, for a reconnecting agent
+ * (over the socket's `resume` or `GET /agent/api/since`). The next page starts after the last row sent,
+ * id included, so a page boundary among rows sharing one millisecond neither skips nor repeats any.
  */
 export async function replayChangesSince(
   db: Db,
   config: Pick<Config, 'PUBLIC_BASE_URL'>,
-  since: number,
+  since: FeedCursor | number,
   pageSize = REPLAY_PAGE_SIZE,
 ): Promise<ReplayPage> {
-  const rows = await listInteractionsUpdatedSince(db, since, pageSize);
+  const from: FeedCursor = typeof since === 'number' ? { at: since } : since;
+  const rows = await listInteractionsUpdatedSince(db, from, pageSize);
   const last = rows.at(-1);
-  const first = rows[0];
-  const more = rows.length === pageSize;
-  let cursor = last ? last.updatedAt : since;
-  // Step back one ms so the boundary's siblings come again, unless the whole page shares one timestamp
-  // (then stepping back would loop forever).
-  if (more && last && first && last.updatedAt > first.updatedAt) cursor = last.updatedAt - 1;
-  return { messages: rows.map((row) => toPushMessage(row, config)), cursor, more };
+  return {
+    messages: rows.map((row) => toPushMessage(row, config)),
+    cursor: formatCursor(last ? { at: last.updatedAt, id: last.id } : from),
+    more: rows.length === pageSize,
+  };
 }

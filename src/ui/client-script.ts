@@ -228,7 +228,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       send({ type: 'resume', since: Math.max(0, cursor - SLACK_MS) });
     } else if (frame.type === 'interaction' && typeof frame.id === 'string' && typeof frame.version === 'number' && isObject(frame.interaction)) {
       apply(frame.interaction, frame.version);
-    } else if (frame.type === 'synced' && typeof frame.cursor === 'number') {
+    } else if (frame.type === 'synced' && (typeof frame.cursor === 'string' || typeof frame.cursor === 'number')) {
+      // The cursor is opaque ("<ms>:<id>"): sent back as is, it continues after the last row of the page.
       if (frame.more) send({ type: 'resume', since: frame.cursor });
     }
   }
