@@ -73,6 +73,46 @@ describe('AgentHubObject', () => {
     ]);
   });
 
+  it('replays every row of a millisecond shared by more than a page, each once', async () => {
+    const db = createClient({ url: env.DATABASE_URL, authToken: env.DATABASE_AUTH_TOKEN });
+    // A millisecond of its own, before this run (other tests' calls are newer and are ignored below) and
+    // well inside the retention window (the Cron Trigger test must not delete these rows meanwhile).
+    const at = Date.now() - 3_600_000 - Math.floor(Math.random() * 3_600_000);
+    const ids = Array.from({ length: 250 }, () => crypto.randomUUID());
+    await db.batch(
+      ids.map((id) => ({
+        sql: `insert into interactions (id, channel, twilio_sid, raw_from, e164, status, created_at, updated_at)
+              values (?, 'voice', ?, '+14155550100', '+14155550100', 'completed', ?, ?)`,
+        args: [id, `CA${id.replaceAll('-', '')}`, at, at],
+      })),
+      'write',
+    );
+    try {
+      const { ws, feed } = await open({ id: 'oidc:catch-up', name: 'Catch-up' });
+      await feed.next((f) => f.type === 'hello');
+      ws.send(JSON.stringify({ type: 'resume', since: at - 1 }));
+      let pages = 0;
+      for (;;) {
+        const synced = await feed.next((f) => f.type === 'synced' && !f.seen);
+        synced.seen = true;
+        pages += 1;
+        if (!synced.more) break;
+        // The cursor goes back as it came, as the console sends it.
+        ws.send(JSON.stringify({ type: 'resume', since: synced.cursor }));
+      }
+      ws.close(1000, 'done');
+      const delivered = feed.received
+        .filter((f) => f.type === 'interaction' && f.version === at)
+        .map((f) => f.id as string);
+      expect(pages).toBeGreaterThanOrEqual(2);
+      expect(delivered).toHaveLength(250);
+      expect(new Set(delivered).size).toBe(250);
+      expect(delivered).toEqual([...ids].sort());
+    } finally {
+      await db.execute({ sql: 'delete from interactions where updated_at = ?', args: [at] });
+    }
+  });
+
   it('closes a socket whose session has already ended (4401) and sends it nothing', async () => {
     const { closed, feed } = await open({ id: 'oidc:gone', name: 'Gone', expiresAt: Date.now() - 1000 });
     expect(await closed).toMatchObject({ code: 4401 });
