@@ -216,6 +216,33 @@ describe('POST /twilio/voice/status', () => {
     ]);
   });
 
+  it('never moves a call back when answered and completed arrive together', async () => {
+    await setup();
+    const calls = Array.from({ length: 40 }, () => voiceParams(FAMILY));
+    for (const params of calls) expect((await post('/twilio/voice', params)).status).toBe(200);
+    published = [];
+    // Twilio sends a short leg's answered and completed callbacks close together: both are applied at once.
+    await Promise.all(
+      calls.flatMap((params) =>
+        ['completed', 'in-progress'].map((callStatus) =>
+          post('/twilio/voice/status', { ...params, CallStatus: callStatus }),
+        ),
+      ),
+    );
+    const rs = await ctx.deps.db.$client.execute(
+      'select status, count(*) as n from interactions group by status',
+    );
+    expect(rs.rows.map((r) => [r.status, Number(r.n)])).toEqual([['completed', 40]]);
+    // Each call's last push says completed: a push is sent only for a move the database made.
+    const last = new Map<string, string>();
+    for (const m of published) {
+      const view = m.interaction as InteractionView;
+      last.set(view.twilioSid, view.status);
+    }
+    expect([...last.values()].filter((s) => s !== 'completed')).toEqual([]);
+    expect(last.size).toBe(40);
+  });
+
   it('applies the agent leg of a <Dial> to the parent call', async () => {
     await setup({ ROUTE_TO: 'number:+14155550142' });
     const params = voiceParams(FAMILY);

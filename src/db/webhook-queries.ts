@@ -179,3 +179,43 @@ export async function updateEventResponse(db: Db, source: string, eventId: strin
     args: [response, source, eventId],
   });
 }
+
+/** Twilio's CallStatus values in the order a call moves through them; the last five all end it. */
+export const CALL_STATUS_RANK: Readonly<Record<string, number>> = {
+  queued: 0,
+  ringing: 1,
+  'in-progress': 2,
+  completed: 3,
+  busy: 3,
+  failed: 3,
+  'no-answer': 3,
+  canceled: 3,
+};
+
+/** The rank of the stored status, in SQL (an unknown status ranks below every known one). */
+const STORED_STATUS_RANK = `case status ${Object.entries(CALL_STATUS_RANK)
+  .map(([status, rank]) => `when '${status}' then ${rank}`)
+  .join(' ')} else -1 end`;
+
+/**
+ * Moves a call forward to `status`, and only forward: the comparison with the stored status is part of
+ * the UPDATE, so two callbacks applied at the same time cannot move it back (a read, a compare in JS and
+ * an unconditional write could: the later writer won whatever its rank). Returns the updated record, or
+ * undefined when the call is not recorded or is already at this rank or beyond.
+ */
+export async function advanceCallStatus(
+  db: Db,
+  twilioSid: string,
+  status: string,
+  at: number,
+): Promise<InteractionRecord | undefined> {
+  const rank = CALL_STATUS_RANK[status];
+  if (rank === undefined) return undefined;
+  const rs = await db.$client.execute({
+    sql: `update interactions set status = ?, updated_at = ? where twilio_sid = ? and ${STORED_STATUS_RANK} < ?
+      returning ${INTERACTION_COLUMNS}`,
+    args: [status, at, twilioSid, rank],
+  });
+  const row = rs.rows[0];
+  return row ? toInteraction(row) : undefined;
+}

@@ -1,4 +1,5 @@
-import { claimEvent, findInteraction, updateInteraction } from '../db/interactions.js';
+import { claimEvent, findInteraction } from '../db/interactions.js';
+import { advanceCallStatus, CALL_STATUS_RANK } from '../db/webhook-queries.js';
 import type { AppDeps } from '../deps.js';
 import {
   type Background,
@@ -17,18 +18,6 @@ import {
  * fail-open and its record is still being retried): it is kept and retried until the call appears, and
  * its idempotency token is claimed only once the call is found, so nothing is dropped.
  */
-
-/** Twilio's CallStatus values, in the order a call moves through them; the last five all end it. */
-const STATUS_RANK: Record<string, number> = {
-  queued: 0,
-  ringing: 1,
-  'in-progress': 2,
-  completed: 3,
-  busy: 3,
-  failed: 3,
-  'no-answer': 3,
-  canceled: 3,
-};
 
 /**
  * How long a callback waits for its call's record: the call's own retries (RETRY_DELAYS_MS, ~2 minutes)
@@ -65,8 +54,7 @@ async function applyCallStatus(
   checkToken: boolean,
 ): Promise<Outcome> {
   const { db } = deps;
-  const rank = STATUS_RANK[update.callStatus];
-  if (rank === undefined) return 'unchanged';
+  if (CALL_STATUS_RANK[update.callStatus] === undefined) return 'unchanged';
   const record =
     (update.parentCallSid ? await findInteraction(db, update.parentCallSid) : undefined) ??
     (await findInteraction(db, update.callSid));
@@ -78,10 +66,10 @@ async function applyCallStatus(
     const first = await claimEvent(db, EVENT_SOURCE, update.idempotencyToken, deps.now());
     if (!first) return 'unchanged';
   }
-  // Callbacks can arrive late or twice: a call never moves backwards, and an ended call stays ended.
-  if (rank <= (STATUS_RANK[record.status] ?? -1)) return 'unchanged';
-  const updated = await updateInteraction(db, record.twilioSid, { status: update.callStatus }, deps.now());
-  if (!updated) return 'not_recorded';
+  // Callbacks can arrive late, twice or together: a call never moves backwards, and an ended call stays
+  // ended. The guard is in the UPDATE itself, so of two concurrent callbacks only a forward move writes.
+  const updated = await advanceCallStatus(db, record.twilioSid, update.callStatus, deps.now());
+  if (!updated) return 'unchanged';
   publishInteraction(deps, updated, background);
   return 'applied';
 }
