@@ -10,6 +10,11 @@ export interface TwilioRest {
   startCall(input: { to: string; twiml: string }): Promise<{ sid: string }>;
 }
 
+/** Work a request leaves running after its response (recording retries, pushes). */
+export interface BackgroundWork {
+  track(task: Promise<unknown>): void;
+}
+
 /** Everything the app needs from the outside world; the entries build it, tests build it with real parts. */
 export interface AppDeps {
   config: Config;
@@ -24,6 +29,11 @@ export interface AppDeps {
   fetch: typeof fetch;
   /** Twilio REST client; absent until an issue that sends needs it. */
   twilio?: TwilioRest;
+  /**
+   * Where background work is also handed, so the process can wait for it before it stops (Node). On
+   * Workers the request's waitUntil keeps it alive instead.
+   */
+  background?: BackgroundWork;
 }
 
 export type AppEnv = {

@@ -6,7 +6,16 @@ import type { MemoryHub } from './hub/memory.js';
 import { describeError } from './logger.js';
 import { buildNodeDeps } from './node/deps.js';
 import { DEV_SECRETS_PATH, loadNodeConfig } from './node/env.js';
+import { unfinishedRecords } from './services/inbound.js';
+import { flushInteractionRecorder } from './services/interaction-recorder.js';
 import { runRetention } from './services/retention.js';
+
+/**
+ * How long a stop waits for work already answered (texts and calls still being recorded, pushes) before
+ * it closes the database. Longer than a healthy write by far; a database that is down for longer loses
+ * what is still pending, and each one is logged.
+ */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /** The embedded default: Node, a local libSQL file, an in-process hub. `npm start` runs this. */
 async function main() {
@@ -21,7 +30,7 @@ async function main() {
     throw err;
   }
   const { config } = loaded;
-  const { deps, close } = await buildNodeDeps(config);
+  const { deps, background, close } = await buildNodeDeps(config);
   const app = createApp(deps);
   // noServer: @hono/node-server routes upgrade requests through the app (/agent/socket) itself.
   const websocket = { server: new WebSocketServer({ noServer: true }) };
@@ -58,19 +67,41 @@ async function main() {
   const retentionTimer = setInterval(purge, 60 * 60 * 1000);
   retentionTimer.unref();
 
-  const shutdown = () => {
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    // A backstop: whatever hangs below, the process still ends.
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 5000).unref();
+    const deadline = Date.now() + SHUTDOWN_GRACE_MS;
     clearInterval(retentionTimer);
-    // Open agent sockets would hold server.close() until the forced exit: say goodbye (1001) first.
+    // Open agent sockets would hold server.close() until the deadline: say goodbye (1001) first.
     const hub = deps.hub as Partial<MemoryHub>;
     hub.disconnectAll?.();
-    server.close(() => {
-      close();
-      process.exit(0);
+    // Stop accepting; the requests in flight finish (and hand their background work to the tracker).
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      setTimeout(resolve, SHUTDOWN_GRACE_MS).unref();
     });
-    setTimeout(() => process.exit(0), 3000).unref();
+    // Texts are answered before they are recorded: write what waits in the batch window now, then wait
+    // (bounded) for every write, retry and push the answered requests left running.
+    flushInteractionRecorder(deps.db);
+    const done = await background.settle(Math.max(0, deadline - Date.now()));
+    if (!done) {
+      const unfinished = unfinishedRecords();
+      deps.logger.error('stopping with background work unfinished', {
+        signal,
+        tasks: background.size,
+        retries: unfinished.length,
+      });
+      for (const { gaveUp, context } of unfinished)
+        deps.logger.error(`${gaveUp.replace(/:.*$/, '')}: stopped before it was`, context);
+    }
+    close();
+    process.exit(0);
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 await main();

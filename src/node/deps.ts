@@ -13,6 +13,7 @@ import { createMemoryHub } from '../hub/memory.js';
 import type { AgentHub } from '../hub/types.js';
 import { createConsoleLogger, type Logger } from '../logger.js';
 import { replayChangesSince } from '../services/agent-feed.js';
+import { type BackgroundTracker, createBackgroundTracker } from './background.js';
 
 /** Connections in the local file client's pool (each one configured below). */
 const FILE_CONNECTIONS = 8;
@@ -139,7 +140,7 @@ function startCheckpointer(url: string, client: Client, logger: Logger): () => P
 export async function buildNodeDeps(
   config: Config,
   options: { hub?: AgentHub; logger?: Logger } = {},
-): Promise<{ deps: AppDeps; close: () => void }> {
+): Promise<{ deps: AppDeps; background: BackgroundTracker; close: () => void }> {
   const { client, db } = await openDatabase(config);
   const logger = options.logger ?? createConsoleLogger({ service: 'callerpop' });
   const url = config.DATABASE_URL ?? 'file:data/callerpop.db';
@@ -148,6 +149,7 @@ export async function buildNodeDeps(
   const hub =
     options.hub ??
     createMemoryHub({ upgradeWebSocket, logger, replay: (since) => replayChangesSince(db, config, since) });
+  const background = createBackgroundTracker();
   const deps: AppDeps = {
     config,
     db,
@@ -156,9 +158,11 @@ export async function buildNodeDeps(
     now: () => Date.now(),
     newId: () => uuidv7(),
     fetch: globalThis.fetch.bind(globalThis),
+    background,
   };
   return {
     deps,
+    background,
     close: () => {
       void stopCheckpointer?.();
       client.close();

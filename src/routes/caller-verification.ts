@@ -28,10 +28,11 @@ function backgroundFor(c: Context, deps: AppDeps): Background {
     const guarded = task.catch((err: unknown) =>
       deps.logger.error('background task failed', { error: errorMessage(err) }),
     );
+    deps.background?.track(guarded);
     try {
       c.executionCtx.waitUntil(guarded);
     } catch {
-      // Node: no execution context; the promise runs on the event loop.
+      // Node: no execution context; the promise runs on the event loop (tracked above).
     }
   };
 }

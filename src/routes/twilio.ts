@@ -25,7 +25,10 @@ const IDEMPOTENCY_HEADER = 'i-twilio-idempotency-token';
 const REGION = /^[A-Za-z]{2}$/;
 const ON_WORKERD = getRuntimeKey() === 'workerd';
 
-/** On Workers the promise is handed to waitUntil so it can outlive the response; Node just lets it run. */
+/**
+ * On Workers the promise is handed to waitUntil so it can outlive the response; on Node it runs on the
+ * event loop and is tracked (deps.background) so a shutdown waits for it.
+ */
 function backgroundFor(c: Context, deps: AppDeps): Background {
   // Only workerd has an execution context; asking Hono for a missing one throws (a cost per request).
   const ctx = ON_WORKERD ? c.executionCtx : undefined;
@@ -33,6 +36,7 @@ function backgroundFor(c: Context, deps: AppDeps): Background {
     const guarded = task.catch((err: unknown) =>
       deps.logger.error('background task failed', { error: errorMessage(err) }),
     );
+    deps.background?.track(guarded);
     ctx?.waitUntil(guarded);
   };
 }

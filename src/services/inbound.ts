@@ -44,6 +44,14 @@ export class RetrySlots {
   }
 }
 
+/** What recordLater is still retrying: the log context (SIDs, masked numbers) and what it would lose. */
+const UNFINISHED = new Set<{ gaveUp: string; context: Record<string, unknown> }>();
+
+/** The retries still under way, for a shutdown to say what it leaves unrecorded. */
+export function unfinishedRecords(): { gaveUp: string; context: Record<string, unknown> }[] {
+  return [...UNFINISHED];
+}
+
 /** Bounds the memory a long outage can take: beyond this many pending interactions, new ones are dropped. */
 const RECORD_SLOTS = new RetrySlots(1000);
 
@@ -177,6 +185,8 @@ export async function recordLater(
   const messages = options.messages ?? RECORD_MESSAGES;
   const slots = options.slots ?? RECORD_SLOTS;
   slots.pending += 1;
+  const entry = { gaveUp: messages.gaveUp, context };
+  UNFINISHED.add(entry);
   try {
     let lastError: unknown;
     try {
@@ -199,6 +209,7 @@ export async function recordLater(
     deps.logger.error(messages.gaveUp, { ...context, error: errorMessage(lastError) });
   } finally {
     slots.pending -= 1;
+    UNFINISHED.delete(entry);
   }
 }
 

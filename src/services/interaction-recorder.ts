@@ -78,22 +78,21 @@ export async function retryingBusy<T>(write: () => Promise<T>): Promise<T> {
 
 class Recorder {
   private queue: Pending[] = [];
-  private scheduled = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly db: Db) {}
 
   record(request: RecordRequest): Promise<RecordResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setTimeout(() => this.drain(), BATCH_WINDOW_MS);
-      }
+      this.timer ??= setTimeout(() => this.drain(), BATCH_WINDOW_MS);
     });
   }
 
-  private drain() {
-    this.scheduled = false;
+  /** Writes what is waiting in the window now (a shutdown does not wait for the window). */
+  drain() {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       this.flush(batch).catch((err: unknown) => {
@@ -177,4 +176,9 @@ export function recordInteractionBatched(db: Db, request: RecordRequest): Promis
     recorders.set(db, recorder);
   }
   return recorder.record(request);
+}
+
+/** Starts the group commit of whatever waits in the batch window now, instead of at the window's end. */
+export function flushInteractionRecorder(db: Db): void {
+  recorders.get(db)?.drain();
 }
