@@ -34,6 +34,12 @@ export interface AppDeps {
    * Workers the request's waitUntil keeps it alive instead.
    */
   background?: BackgroundWork;
+  /**
+   * How long work may run after its response, in ms, where the runtime cuts it off (Workers: waitUntil
+   * ends 30 s after the response); absent where the process keeps running (Node). Background retries are
+   * cut to fit inside it, and webhooks are then grouped per request, not across requests.
+   */
+  backgroundBudgetMs?: number;
 }
 
 export type AppEnv = {

@@ -23,7 +23,7 @@ const CALLER = '+14155550100';
 const ROUTED = `${XML}<Response><Say language="en-US">Thanks for calling. Connecting you to an agent.</Say><Enqueue>support</Enqueue></Response>`;
 
 /** The real app over libSQL's HTTP protocol (as on Workers with Turso), through a gate the test controls. */
-async function remoteSetup() {
+async function remoteSetup(extra: Partial<AppDeps> = {}) {
   const server = await startLibsqlHttpServer();
   const gate = await startDbGateProxy(server.url);
   const config = parseConfig({ ...TEST_ENV, DATABASE_URL: gate.url, LOOKUP_DEADLINE_MS: '200' });
@@ -41,6 +41,7 @@ async function remoteSetup() {
     now: () => Date.now(),
     newId: () => crypto.randomUUID(),
     fetch: globalThis.fetch.bind(globalThis),
+    ...extra,
   };
   /** Reads the database directly, not through the gate. */
   const direct = createDb(server.client as unknown as Parameters<typeof createDb>[0]);
@@ -127,6 +128,25 @@ describe('fail open with a stalled or unreachable database (libSQL over HTTP)', 
     expect(record).toMatchObject({ channel: 'sms', status: 'received', flags: { lookupFailed: true } });
     await eventually(async () => (env.published.length > 0 ? true : undefined));
     expect(env.published).toHaveLength(1);
+    env.client.close();
+  });
+
+  it('within a background budget (Workers), gives up inside it and says which text it lost', async () => {
+    // Workers cancel waitUntil 30 s after the response: a ~2-minute schedule would be cut off silently.
+    const env = await remoteSetup({ backgroundBudgetMs: 1500 });
+    ({ server, gate } = env);
+    env.gate.down();
+    const params = smsParams(CALLER, 'Anyone?');
+    expect((await env.app.request(twilioFormRequest('/twilio/sms', params))).status).toBe(200);
+    // Given up (and said so) well before the two-minute schedule would have run out.
+    const gaveUp = await eventually(() =>
+      env.logger.lines.find((l) => l.message.startsWith('interaction not recorded')),
+    );
+    expect(gaveUp.level).toBe('error');
+    expect(gaveUp.fields).toMatchObject({ sid: params.MessageSid, backgroundBudgetMs: 1500 });
+    expect(JSON.stringify(gaveUp.fields)).not.toContain(CALLER);
+    env.gate.open();
+    expect(await findInteraction(env.direct, params.MessageSid as string)).toBeUndefined();
     env.client.close();
   });
 });

@@ -127,25 +127,31 @@ async function persist(
   // processed_events row, so none is written (one insert into a randomly keyed index less per text).
   // A call's answer carries the interaction id and its matches, so its token keeps the answer given.
   const token = message.channel === 'voice' ? message.idempotencyToken : undefined;
-  const result = await recordInteractionBatched(db, {
-    record: {
-      id,
-      channel: message.channel,
-      twilioSid: message.sid,
-      rawFrom: message.from,
-      e164: normalized.ok ? normalized.e164 : null,
-      fromReason: normalized.ok ? null : normalized.reason,
-      toNumber: message.to,
-      stirVerstat: message.stirVerstat,
-      status: message.channel === 'voice' ? 'ringing' : 'received',
-      callerVerification: 'not_attempted',
-      createdAt: at,
-      updatedAt: at,
+  // Grouped across requests only where the process outlives them (Node): on Workers each request's
+  // waitUntil must cover the write its record is in, so a request's webhook is written on its own.
+  const result = await recordInteractionBatched(
+    db,
+    {
+      record: {
+        id,
+        channel: message.channel,
+        twilioSid: message.sid,
+        rawFrom: message.from,
+        e164: normalized.ok ? normalized.e164 : null,
+        fromReason: normalized.ok ? null : normalized.reason,
+        toNumber: message.to,
+        stirVerstat: message.stirVerstat,
+        status: message.channel === 'voice' ? 'ringing' : 'received',
+        callerVerification: 'not_attempted',
+        createdAt: at,
+        updatedAt: at,
+      },
+      lookupFailed: () => attempt.late,
+      token: token ? { source: EVENT_SOURCE, eventId: token } : undefined,
+      answer: (matchCount) => attempt.answered ?? renderTwiml(config, message.channel, id, matchCount),
     },
-    lookupFailed: () => attempt.late,
-    token: token ? { source: EVENT_SOURCE, eventId: token } : undefined,
-    answer: (matchCount) => attempt.answered ?? renderTwiml(config, message.channel, id, matchCount),
-  });
+    { shared: deps.backgroundBudgetMs === undefined },
+  );
   const { record, created, claimed, firstAnswer } = result;
   if (created) publishInteraction(deps, record, background);
   // A retry (created false) gets the TwiML of the interaction already recorded: same id, same matches.
@@ -187,6 +193,10 @@ export async function recordLater(
   slots.pending += 1;
   const entry = { gaveUp: messages.gaveUp, context };
   UNFINISHED.add(entry);
+  // Where the runtime cuts background work off (Workers), the schedule is cut to end inside the budget:
+  // a last try at the budget's end rather than a sleep the runtime would cancel silently.
+  const budget = deps.backgroundBudgetMs;
+  const started = Date.now();
   try {
     let lastError: unknown;
     try {
@@ -197,7 +207,9 @@ export async function recordLater(
       lastError = err;
     }
     for (const delay of options.delays ?? RETRY_DELAYS_MS) {
-      await sleep(delay);
+      const left = budget === undefined ? delay : budget - (Date.now() - started);
+      if (left <= 0) break;
+      await sleep(Math.min(delay, left));
       try {
         await retry();
         deps.logger.info(messages.afterRetry, context);
@@ -206,7 +218,12 @@ export async function recordLater(
         lastError = err;
       }
     }
-    deps.logger.error(messages.gaveUp, { ...context, error: errorMessage(lastError) });
+    deps.logger.error(messages.gaveUp, {
+      ...context,
+      error: errorMessage(lastError),
+      triedForMs: Date.now() - started,
+      ...(budget === undefined ? {} : { backgroundBudgetMs: budget }),
+    });
   } finally {
     slots.pending -= 1;
     UNFINISHED.delete(entry);

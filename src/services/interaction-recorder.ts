@@ -168,8 +168,22 @@ class Recorder {
 
 const recorders = new WeakMap<Db, Recorder>();
 
-/** Queues one webhook's interaction for the next group commit on this database. */
-export function recordInteractionBatched(db: Db, request: RecordRequest): Promise<RecordResult> {
+/**
+ * Queues one webhook's interaction for the next group commit on this database. With `shared: false` it
+ * is written at once in a batch of its own: on Workers a batch shared by several requests would run its
+ * I/O in the request that opened the window, and be cancelled with that request's waitUntil.
+ */
+export function recordInteractionBatched(
+  db: Db,
+  request: RecordRequest,
+  options: { shared?: boolean } = {},
+): Promise<RecordResult> {
+  if (options.shared === false) {
+    const own = new Recorder(db);
+    const result = own.record(request);
+    own.drain();
+    return result;
+  }
   let recorder = recorders.get(db);
   if (!recorder) {
     recorder = new Recorder(db);

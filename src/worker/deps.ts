@@ -46,6 +46,12 @@ export function loadWorkerConfig(env: object): Config {
   return config;
 }
 
+/**
+ * Background work's budget on Workers: waitUntil is cancelled 30 s after the response (Cloudflare's
+ * documented limit); 5 s are left for the last try itself to finish.
+ */
+export const WORKER_BACKGROUND_BUDGET_MS = 25_000;
+
 export interface WorkerDeps extends AppDeps {
   close(): void;
 }
@@ -67,6 +73,7 @@ export function buildWorkerDeps(
     newId: () => crypto.randomUUID(),
     fetch: outbound,
     twilio: createTwilioRest({ config, fetch: outbound }),
+    backgroundBudgetMs: WORKER_BACKGROUND_BUDGET_MS,
     close: () => client.close(),
   };
 }
