@@ -51,13 +51,19 @@ async function post(path: string, params: FormParams, headers: Record<string, st
   return res.text();
 }
 
-/** An inbound call that the IVR sends to verification; returns its interaction id and call params. */
+/**
+ * An inbound call that the IVR sends to verification; returns its interaction id and call params. The
+ * answer names the call by its CallSid (the same on every delivery); the steps after `start` use the id.
+ */
 async function callIn(from = '+14155550123') {
   const params = voiceParams(from);
   const twiml = await post('/twilio/voice', params);
   const match = /\/twilio\/voice\/verify\/start\?interaction=([\w-]+)/.exec(twiml);
   if (!match?.[1]) throw new Error(`not sent to verification: ${twiml}`);
-  return { id: match[1], params };
+  expect(match[1]).toBe(params.CallSid);
+  const record = await findInteraction(ctx.deps.db, match[1]);
+  if (!record) throw new Error('call not recorded');
+  return { id: record.id, params };
 }
 
 const lastCode = () => /\b(\d{6})\b/.exec(fake.messages.at(-1)?.body ?? '')?.[1] ?? 'none';
@@ -201,7 +207,7 @@ describe('caller verification', () => {
       const record = await findInteraction(own.deps.db, id);
       expect(record?.callerVerification).toBe('not_attempted');
       expect(record?.flags).toMatchObject({ verificationSkipped: 'rate_limited_number' });
-      expect(pushed.filter((m) => m.id === id).at(-1)?.interaction).toMatchObject({
+      expect(pushed.filter((m) => m.id === record?.id).at(-1)?.interaction).toMatchObject({
         callerVerification: 'not_attempted',
         flags: { verificationSkipped: 'rate_limited_number' },
       });

@@ -64,14 +64,23 @@ interface Attempt {
 
 type Normalized = ReturnType<typeof normalizePhone>;
 
+/**
+ * A call's TwiML names its interaction by CallSid (screen-pop URL, menu and verification steps), not by
+ * the interaction's id: the id is made per delivery, and after a fail-open the row may be written by
+ * another delivery of the same call (a retry, or the original), so an id in the answer could name a row
+ * that never exists. The SID is the same on every delivery, and everything that reads it accepts one.
+ */
 function renderTwiml(
   config: Config,
   channel: InteractionChannel,
-  interactionId: string,
+  callSid: string,
   matchCount: number,
 ): string {
   if (channel === 'sms') return smsTwiml(config);
-  return voiceTwiml(config, { interactionId, verifyCaller: shouldVerifyCaller(config, matchCount) });
+  return voiceTwiml(config, {
+    interactionId: callSid,
+    verifyCaller: shouldVerifyCaller(config, matchCount),
+  });
 }
 
 const LONG_DIGIT_RUN = /\+?\d{6,}/g;
@@ -148,16 +157,17 @@ async function persist(
       },
       lookupFailed: () => attempt.late,
       token: token ? { source: EVENT_SOURCE, eventId: token } : undefined,
-      answer: (matchCount) => attempt.answered ?? renderTwiml(config, message.channel, id, matchCount),
+      answer: (matchCount) =>
+        attempt.answered ?? renderTwiml(config, message.channel, message.sid, matchCount),
     },
     { shared: deps.backgroundBudgetMs === undefined },
   );
   const { record, created, claimed, firstAnswer } = result;
   if (created) publishInteraction(deps, record, background);
-  // A retry (created false) gets the TwiML of the interaction already recorded: same id, same matches.
+  // A retry (created false) gets the TwiML of the interaction already recorded: its matches.
   const answer = created
     ? firstAnswer
-    : (attempt.answered ?? renderTwiml(config, message.channel, record.id, record.matches.length));
+    : (attempt.answered ?? renderTwiml(config, message.channel, message.sid, record.matches.length));
   if (token && !claimed) return (await findEventResponse(db, EVENT_SOURCE, token)) ?? answer;
   if (token && answer !== firstAnswer) await updateEventResponse(db, EVENT_SOURCE, token, answer);
   return answer;
@@ -283,7 +293,7 @@ export async function handleInbound(
   }
 
   attempt.late = true;
-  attempt.answered = renderTwiml(config, message.channel, id, 0);
+  attempt.answered = renderTwiml(config, message.channel, message.sid, 0);
   logger.warn('index unavailable: answered without matches', { ...context(), ...failure });
   background(scheduleRetry(deps, first, run, context()));
   return attempt.answered;
