@@ -79,6 +79,25 @@ describe('fail open with a stalled or unreachable database (libSQL over HTTP)', 
     env.client.close();
   });
 
+  it('stamps a late-recorded call with the time of its write, so a reconnecting console still sees it', async () => {
+    let clock = Date.UTC(2026, 0, 1, 9, 0, 0);
+    const env = await remoteSetup({ now: () => clock });
+    ({ server, gate } = env);
+    const arrival = clock;
+    env.gate.stall();
+    const params = voiceParams(CALLER);
+    expect((await env.app.request(twilioFormRequest('/twilio/voice', params))).status).toBe(200);
+    // A console that caught up meanwhile holds a cursor past the call's arrival.
+    clock += 90_000;
+    env.gate.open();
+    const record = await eventually(() => findInteraction(env.direct, params.CallSid as string));
+    expect(record.createdAt).toBe(arrival);
+    expect(record.updatedAt).toBe(clock);
+    await eventually(async () => (env.published.length > 0 ? true : undefined));
+    expect(env.published[0]).toMatchObject({ id: record.id, version: clock });
+    env.client.close();
+  });
+
   it('applies a status callback that came while the call was answered without the database', async () => {
     const env = await remoteSetup();
     ({ server, gate } = env);

@@ -156,6 +156,7 @@ async function persist(
         updatedAt: at,
       },
       lookupFailed: () => attempt.late,
+      now: deps.now,
       token: token ? { source: EVENT_SOURCE, eventId: token } : undefined,
       answer: (matchCount) =>
         attempt.answered ?? renderTwiml(config, message.channel, message.sid, matchCount),

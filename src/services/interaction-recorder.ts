@@ -24,6 +24,12 @@ export interface RecordRequest {
   token?: { source: string; eventId: string };
   /** The TwiML this delivery answers if it is the first, given the matches found. */
   answer: (matchCount: number) => string;
+  /**
+   * The clock: the record's updatedAt is the time of the write that stores it, not the webhook's arrival
+   * (createdAt), which a fail-open may put minutes earlier. A console catching up from its last version
+   * would otherwise skip a row committed after it with an older updatedAt.
+   */
+  now?: () => number;
 }
 
 export interface RecordResult {
@@ -115,6 +121,7 @@ class Recorder {
         const match = base.e164 ? rankLinks(base.e164, links.get(base.e164) ?? []) : undefined;
         const record: InteractionRecord = {
           ...base,
+          updatedAt: Math.max(base.createdAt, p.request.now?.() ?? base.updatedAt),
           matches: match?.matches ?? [],
           flags: {
             ...(match?.sharedLine ? { sharedLine: true } : {}),
