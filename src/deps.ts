@@ -27,8 +27,8 @@ export interface AppDeps {
   newId: () => string;
   /** Outbound HTTP (Twilio REST, Auth0); injectable so tests can point it at loopback servers. */
   fetch: typeof fetch;
-  /** Twilio REST client; absent until an issue that sends needs it. */
-  twilio?: TwilioRest;
+  /** Twilio REST client (Messages, Calls); built by the entries, and by the test context. */
+  twilio: TwilioRest;
   /**
    * Where background work is also handed, so the process can wait for it before it stops (Node). On
    * Workers the request's waitUntil keeps it alive instead.

@@ -13,6 +13,7 @@ import { createMemoryHub } from '../hub/memory.js';
 import type { AgentHub } from '../hub/types.js';
 import { createConsoleLogger, type Logger } from '../logger.js';
 import { replayChangesSince } from '../services/agent-feed.js';
+import { createTwilioRest } from '../services/twilio-rest.js';
 import { type BackgroundTracker, createBackgroundTracker } from './background.js';
 
 /** Connections in the local file client's pool (each one configured below). */
@@ -150,6 +151,7 @@ export async function buildNodeDeps(
     options.hub ??
     createMemoryHub({ upgradeWebSocket, logger, replay: (since) => replayChangesSince(db, config, since) });
   const background = createBackgroundTracker();
+  const outbound = globalThis.fetch.bind(globalThis);
   const deps: AppDeps = {
     config,
     db,
@@ -157,7 +159,8 @@ export async function buildNodeDeps(
     logger,
     now: () => Date.now(),
     newId: () => uuidv7(),
-    fetch: globalThis.fetch.bind(globalThis),
+    fetch: outbound,
+    twilio: createTwilioRest({ config, fetch: outbound }),
     background,
   };
   return {

@@ -1,13 +1,14 @@
 import { type Context, Hono } from 'hono';
 import { claimEvent, findEventResponse } from '../db/interactions.js';
 import type { AppDeps } from '../deps.js';
+import { describeError } from '../logger.js';
 import {
   checkVerification,
   PROMPTS,
   sayThenRouteTwiml,
   startVerification,
 } from '../services/caller-verification.js';
-import { type Background, errorMessage } from '../services/inbound.js';
+import type { Background } from '../services/inbound.js';
 import { type TwilioEnv, twilioParam, verifiedTwilioRequest } from '../services/twilio-signature.js';
 
 /**
@@ -26,7 +27,7 @@ const ID = /^[\w-]{1,64}$/;
 function backgroundFor(c: Context, deps: AppDeps): Background {
   return (task) => {
     const guarded = task.catch((err: unknown) =>
-      deps.logger.error('background task failed', { error: errorMessage(err) }),
+      deps.logger.error('background task failed', { error: describeError(err) }),
     );
     deps.background?.track(guarded);
     try {
@@ -46,7 +47,7 @@ export function callerVerificationRoutes(deps: AppDeps) {
   const app = new Hono<TwilioEnv>();
 
   const failOpen = (interactionId: string, err: unknown) => {
-    deps.logger.error('caller verification failed; routing without it', { error: errorMessage(err) });
+    deps.logger.error('caller verification failed; routing without it', { error: describeError(err) });
     return sayThenRouteTwiml(deps.config, { interactionId, message: PROMPTS.unavailable });
   };
 

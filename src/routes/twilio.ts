@@ -2,8 +2,9 @@ import { type Context, Hono } from 'hono';
 import { getRuntimeKey } from 'hono/adapter';
 import type { AppDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
+import { describeError } from '../logger.js';
 import { handleCallStatus } from '../services/call-status.js';
-import { type Background, errorMessage, handleInbound } from '../services/inbound.js';
+import { type Background, handleInbound } from '../services/inbound.js';
 import {
   type TwilioEnv,
   type TwilioParams,
@@ -34,7 +35,7 @@ function backgroundFor(c: Context, deps: AppDeps): Background {
   const ctx = ON_WORKERD ? c.executionCtx : undefined;
   return (task) => {
     const guarded = task.catch((err: unknown) =>
-      deps.logger.error('background task failed', { error: errorMessage(err) }),
+      deps.logger.error('background task failed', { error: describeError(err) }),
     );
     deps.background?.track(guarded);
     ctx?.waitUntil(guarded);

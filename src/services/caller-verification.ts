@@ -13,10 +13,11 @@ import {
   updateInteraction,
 } from '../db/interactions.js';
 import type { AppDeps } from '../deps.js';
+import { describeError } from '../logger.js';
 import { maskPhone, normalizePhone } from '../phone/normalize.js';
-import { type Background, errorMessage, publishInteraction } from './inbound.js';
+import { type Background, publishInteraction } from './inbound.js';
 import { CALLER_VERIFICATION_PURPOSE, hashOtpCode, reserveDelivery } from './otp-relay.js';
-import { createTwilioRest, TwilioRestError } from './twilio-rest.js';
+import { TwilioRestError } from './twilio-rest.js';
 import { routingTwiml, type TwimlConfig } from './twiml.js';
 
 /**
@@ -177,7 +178,7 @@ export async function startVerification(
   if (!record.e164) return route(PROMPTS.unavailable);
   // Without a sender configured (TWILIO_FROM_NUMBER / TWILIO_MESSAGING_SERVICE_SID) the send fails below
   // and the call is routed unverified.
-  const twilio = deps.twilio ?? createTwilioRest({ config, fetch: deps.fetch });
+  const { twilio } = deps;
   const code = generateCode();
   const salt = toHex(crypto.getRandomValues(new Uint8Array(16)));
   const { row: verification, created } = await createVerification(
@@ -232,7 +233,7 @@ export async function startVerification(
   } catch (err) {
     deps.logger.warn('caller verification text not sent', {
       to: maskPhone(record.e164),
-      error: errorMessage(err),
+      error: describeError(err),
     });
     const reason = err instanceof TwilioRestError ? err.reason : 'send_failed';
     await updateOtpDelivery(deps.db, delivery.id, { status: 'failed', reason }, deps.now());

@@ -3,6 +3,7 @@ import { findEventResponse, type InteractionRecord } from '../db/interactions.js
 import type { InteractionChannel } from '../db/schema.js';
 import { updateEventResponse } from '../db/webhook-queries.js';
 import type { AppDeps } from '../deps.js';
+import { describeError } from '../logger.js';
 import { maskPhone, normalizePhone } from '../phone/normalize.js';
 import { recordInteractionBatched } from './interaction-recorder.js';
 import { toInteractionView } from './interaction-view.js';
@@ -83,18 +84,6 @@ function renderTwiml(
   });
 }
 
-const LONG_DIGIT_RUN = /\+?\d{6,}/g;
-
-/**
- * For logs: the driver's own message (drizzle wraps it in one that quotes the query and its parameters,
- * which hold phone numbers), with any number-like run masked all the same.
- */
-export function errorMessage(err: unknown): string {
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return message.replace(LONG_DIGIT_RUN, (digits) => maskPhone(digits)).slice(0, 300);
-}
-
 /** Resolves with the promise's value, or with `timeout` once `ms` pass first. */
 export function withDeadline<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | { timeout: true }> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -116,7 +105,7 @@ export function publishInteraction(deps: AppDeps, record: InteractionRecord, bac
       interaction: toInteractionView(record, deps.config),
     })
     .catch((err: unknown) =>
-      deps.logger.warn('agent hub publish failed', { interaction: record.id, error: errorMessage(err) }),
+      deps.logger.warn('agent hub publish failed', { interaction: record.id, error: describeError(err) }),
     );
   background(task);
 }
@@ -231,7 +220,7 @@ export async function recordLater(
     }
     deps.logger.error(messages.gaveUp, {
       ...context,
-      error: errorMessage(lastError),
+      error: describeError(lastError),
       triedForMs: Date.now() - started,
       ...(budget === undefined ? {} : { backgroundBudgetMs: budget }),
     });
@@ -274,7 +263,7 @@ export async function handleInbound(
           logger.warn('index unavailable: text answered, recording retried', {
             ...context(),
             timedOut: false,
-            error: errorMessage(err),
+            error: describeError(err),
           });
           return scheduleRetry(deps, Promise.reject(err), run, context());
         },
@@ -290,7 +279,7 @@ export async function handleInbound(
     if ('value' in outcome) return outcome.value;
     failure = { timedOut: true };
   } catch (err) {
-    failure = { timedOut: false, error: errorMessage(err) };
+    failure = { timedOut: false, error: describeError(err) };
   }
 
   attempt.late = true;

@@ -9,12 +9,12 @@ import type { Db } from '../db/client.js';
 import { upsertAccounts, upsertLinks } from '../db/index-writes.js';
 import type { OtpChannel, PhoneSource } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
+import { describeError } from '../logger.js';
 import { maskPhone, normalizePhone } from '../phone/normalize.js';
 import type { DeliveryAnswer, PhoneDeliverEvent } from './auth0-events.js';
 import { decideEnrollment, linkedUserIds, toEnrollmentAnswer } from './enrollment-policy.js';
-import { errorMessage } from './inbound.js';
 import { buildOtpVoiceTwiml } from './otp-voice.js';
-import { createTwilioRest, TwilioRestError } from './twilio-rest.js';
+import { TwilioRestError } from './twilio-rest.js';
 
 /**
  * callerpop as Auth0's phone provider: the Action hands over the message, callerpop applies the enrollment
@@ -181,7 +181,7 @@ export async function deliverOtp(deps: RelayDeps, event: PhoneDeliverEvent): Pro
   const refused = await reserveDelivery(deps, row);
   if (refused) return refuse(refused, withEnrollment);
 
-  const twilio = deps.twilio ?? createTwilioRest({ config, fetch: deps.fetch });
+  const { twilio } = deps;
   let sent: { sid: string };
   try {
     sent =
@@ -220,7 +220,7 @@ export async function deliverOtp(deps: RelayDeps, event: PhoneDeliverEvent): Pro
       ]);
     });
   } catch (err) {
-    logger.error('otp sent but not recorded', { ...log, sid: sent.sid, error: errorMessage(err) });
+    logger.error('otp sent but not recorded', { ...log, sid: sent.sid, error: describeError(err) });
   }
   logger.info('otp sent', { ...log, sid: sent.sid });
   return { delivered: true, sid: sent.sid, ...withEnrollment };

@@ -7,6 +7,7 @@ import type { AppDeps } from '../../src/deps.js';
 import { nullHub } from '../../src/hub/types.js';
 import { createMemoryLogger } from '../../src/logger.js';
 import { openDatabase } from '../../src/node/deps.js';
+import { createTwilioRest } from '../../src/services/twilio-rest.js';
 
 /** Secrets shaped like real ones; tests sign with these exactly as Twilio and the Actions would. */
 export const TEST_ENV = {
@@ -30,7 +31,8 @@ export interface TestContext {
 
 /**
  * A real app over a real libSQL database file in a fresh temp folder, with the committed migrations.
- * Pass `deps` overrides for pieces a test supplies itself (a hub, a Twilio client, a clock).
+ * Pass `deps` overrides for pieces a test supplies itself (a hub, a Twilio client, a clock). The Twilio
+ * client defaults to the real one over `deps.fetch`, pointed by TWILIO_API_BASE_URL at a loopback fake.
  */
 export async function createTestContext(
   options: { env?: ConfigInput; deps?: Partial<AppDeps> } = {},
@@ -39,6 +41,7 @@ export async function createTestContext(
   const config = parseConfig({ ...TEST_ENV, DATABASE_URL: `file:${join(dir, 'test.db')}`, ...options.env });
   const { client, db } = await openDatabase(config);
   const logger = createMemoryLogger();
+  const fetch = options.deps?.fetch ?? globalThis.fetch.bind(globalThis);
   const deps: AppDeps = {
     config,
     db,
@@ -46,7 +49,8 @@ export async function createTestContext(
     logger,
     now: () => Date.now(),
     newId: () => crypto.randomUUID(),
-    fetch: globalThis.fetch.bind(globalThis),
+    fetch,
+    twilio: createTwilioRest({ config, fetch }),
     ...options.deps,
   };
   return {
