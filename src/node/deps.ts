@@ -15,6 +15,7 @@ import { createConsoleLogger, type Logger } from '../logger.js';
 import { replayChangesSince } from '../services/agent-feed.js';
 import { createTwilioRest } from '../services/twilio-rest.js';
 import { type BackgroundTracker, createBackgroundTracker } from './background.js';
+import { healStatementsAfterBusy } from './libsql-busy-heal.js';
 
 /** Connections in the local file client's pool (each one configured below). */
 const FILE_CONNECTIONS = 8;
@@ -39,6 +40,8 @@ export async function openDatabase(config: Config) {
   const url = config.DATABASE_URL ?? 'file:data/callerpop.db';
   if (url.startsWith('file:')) mkdirSync(dirname(filePath(url)), { recursive: true });
   const file = url.startsWith('file:');
+  // A write that meets another writer's lock must not leave its connection unable to commit.
+  if (file) healStatementsAfterBusy();
   const client = createClient({
     url,
     authToken: config.DATABASE_AUTH_TOKEN,
