@@ -6,6 +6,7 @@ import { type Config, type ConfigInput, parseConfig } from '../../src/config.js'
 import type { AppDeps } from '../../src/deps.js';
 import { nullHub } from '../../src/hub/types.js';
 import { createMemoryLogger } from '../../src/logger.js';
+import { type BackgroundTracker, createBackgroundTracker } from '../../src/node/background.js';
 import { openDatabase } from '../../src/node/deps.js';
 import { createTwilioRest } from '../../src/services/twilio-rest.js';
 
@@ -25,6 +26,8 @@ export interface TestContext {
   deps: AppDeps;
   config: Config;
   logger: ReturnType<typeof createMemoryLogger>;
+  /** The work requests left running after their responses (as on Node): `await background.settle()`. */
+  background: BackgroundTracker;
   dir: string;
   close: () => void;
 }
@@ -42,6 +45,7 @@ export async function createTestContext(
   const { client, db } = await openDatabase(config);
   const logger = createMemoryLogger();
   const fetch = options.deps?.fetch ?? globalThis.fetch.bind(globalThis);
+  const background = createBackgroundTracker();
   const deps: AppDeps = {
     config,
     db,
@@ -51,6 +55,7 @@ export async function createTestContext(
     newId: () => crypto.randomUUID(),
     fetch,
     twilio: createTwilioRest({ config, fetch }),
+    background,
     ...options.deps,
   };
   return {
@@ -58,6 +63,7 @@ export async function createTestContext(
     deps,
     config,
     logger,
+    background,
     dir,
     close: () => {
       client.close();
