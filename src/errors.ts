@@ -37,6 +37,16 @@ const CODES: Record<number, string> = {
   429: 'rate_limited',
 };
 
+/** SQLITE_BUSY (another writer holds the lock past busy_timeout), however deep the driver wrapped it. */
+function isDatabaseBusy(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 export function errorBody(c: Context, code: string, message: string): ErrorBody {
   return { error: { code, message, requestId: c.get('requestId') ?? 'unknown' } };
 }
@@ -51,6 +61,12 @@ export function handleError(err: Error, c: Context): Response {
     const status = res.status as ContentfulStatusCode;
     const code = CODES[status] ?? 'error';
     return c.json(errorBody(c, code, err.message || code.replaceAll('_', ' ')), status);
+  }
+  if (isDatabaseBusy(err)) {
+    // Transient: the sender (an Action, a Log Stream, an agent's browser) retries; nothing was written.
+    c.get('logger')?.warn('database busy', { error: describeError(err) });
+    c.header('Retry-After', '1');
+    return c.json(errorBody(c, 'unavailable', 'The database is busy; retry shortly'), 503);
   }
   // The message may quote query parameters (phone numbers): log it masked, never the stack's raw text.
   c.get('logger')?.error('unhandled error', { error: describeError(err) });

@@ -62,23 +62,20 @@ async function holdWriteLock(file: string) {
   };
 }
 
-/**
- * A 5xx in the one error shape, so the sender retries. (Today handleError answers it as 500 `internal`
- * and logs "unhandled error"; a 503 `unavailable` with Retry-After needs SQLITE_BUSY mapped in
- * src/errors.ts, which this change does not own.)
- */
+/** A 503 `unavailable` with Retry-After in the one error shape, so the sender retries. */
 async function expectRetryable(res: Response) {
   const body = (await res.json()) as { error?: { code?: string; message?: string; requestId?: string } };
-  expect(res.status).toBeGreaterThanOrEqual(500);
+  expect(res.status).toBe(503);
+  expect(res.headers.get('retry-after')).toBe('1');
   expect(Object.keys(body)).toEqual(['error']);
-  expect(typeof body.error?.code).toBe('string');
+  expect(body.error?.code).toBe('unavailable');
   expect(typeof body.error?.requestId).toBe('string');
   // Leaks nothing of the statement (its parameters hold numbers).
   expect(JSON.stringify(body)).not.toMatch(/insert|update|\+1415/i);
 }
 
 describe('writes that meet another process’s write lock', () => {
-  it('the Auth0 event feed answers a 5xx, writes nothing, and applies the redelivery', async () => {
+  it('the Auth0 event feed answers a 503, writes nothing, and applies the redelivery', async () => {
     fixture = await createAuth0Fixture();
     const { ctx } = fixture;
     const release = await holdWriteLock(join(ctx.dir, 'test.db'));
@@ -94,7 +91,7 @@ describe('writes that meet another process’s write lock', () => {
     );
   });
 
-  it('the log stream answers a 5xx and applies the redelivery', async () => {
+  it('the log stream answers a 503 and applies the redelivery', async () => {
     fixture = await createAuth0Fixture();
     const { ctx } = fixture;
     const release = await holdWriteLock(join(ctx.dir, 'test.db'));
@@ -121,7 +118,7 @@ describe('writes that meet another process’s write lock', () => {
     expect(await rows(ctx, 'select e164 from phone_links')).toEqual([{ e164: '+14155550100' }]);
   });
 
-  it('the OTP relay answers a 5xx before sending anything, and sends once on the redelivery', async () => {
+  it('the OTP relay answers a 503 before sending anything, and sends once on the redelivery', async () => {
     fixture = await createAuth0Fixture();
     const { ctx, twilio } = fixture;
     const release = await holdWriteLock(join(ctx.dir, 'test.db'));
