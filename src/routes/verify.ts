@@ -7,22 +7,26 @@ import type { AppDeps, AppEnv } from '../deps.js';
 import { handleError } from '../errors.js';
 import { formatPhoneForHumans } from '../phone/format.js';
 import {
-  changeNumber,
-  checkCode,
-  continueUrl,
-  cooldownRemaining,
-  csrfMatches,
   type FieldError,
-  LIMIT_WINDOW_MS,
-  loadSession,
   loadVerifySetup,
-  openSession,
   type ProblemKind,
-  SESSION_TTL_MS,
-  sendCode,
   VerifyProblem,
   type VerifySetup,
 } from '../services/phone-verification.js';
+import {
+  checkCode,
+  cooldownRemaining,
+  LIMIT_WINDOW_MS,
+  sendCode,
+} from '../services/phone-verification-codes.js';
+import {
+  changeNumber,
+  continueUrl,
+  csrfMatches,
+  loadSession,
+  openSession,
+  SESSION_TTL_MS,
+} from '../services/phone-verification-session.js';
 import { renderProblemPage, renderVerifyPage, VERIFY_PAGE_STYLE } from '../ui/verify-page.js';
 
 /**
