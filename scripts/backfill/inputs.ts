@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ManagementClient } from 'auth0';
-import type { BackfillRun } from '../../src/db/backfill.js';
+import type { BackfillRun } from '../../src/db/backfill-runs.js';
 import type { CliOptions } from './args.js';
 
 type AuthApi = typeof import('./auth0-api.js');

@@ -5,7 +5,7 @@ import {
   findResumableRun,
   finishRun,
   markRun,
-} from '../../src/db/backfill.js';
+} from '../../src/db/backfill-runs.js';
 import type { CliOptions } from './args.js';
 import { type Counters, emptyCounters, restoreCounters } from './counters.js';
 import { describeError } from './describe-error.js';
