@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
-import { CHROMIUM_PATH } from './chromium.js';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './chromium.js';
 
 /**
  * A throw-away self-signed certificate for localhost and 127.0.0.1 (made with the openssl CLI), and a
@@ -60,18 +60,5 @@ export function makeTestCert(): TestCert {
 }
 
 export function launchChromiumTrusting(cert: TestCert): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--ignore-certificate-errors-spki-list=${cert.spkiSha256}`,
-    ],
-  });
+  return launchChromium({ extraArgs: [`--ignore-certificate-errors-spki-list=${cert.spkiSha256}`] });
 }
