@@ -8,8 +8,8 @@ import {
   sayThenRouteTwiml,
   startVerification,
 } from '../services/caller-verification.js';
-import type { Background } from '../services/inbound.js';
 import { type TwilioEnv, twilioParam, verifiedTwilioRequest } from '../services/twilio-signature.js';
+import { backgroundFor } from './background.js';
 
 /**
  * The IVR's caller-verification steps, mounted at /twilio/voice/verify behind the Twilio signature
@@ -23,20 +23,6 @@ const TWIML_HEADERS = { 'content-type': 'text/xml; charset=utf-8' };
 const IDEMPOTENCY_HEADER = 'i-twilio-idempotency-token';
 const EVENT_SOURCE = 'twilio:verify-check';
 const ID = /^[\w-]{1,64}$/;
-
-function backgroundFor(c: Context, deps: AppDeps): Background {
-  return (task) => {
-    const guarded = task.catch((err: unknown) =>
-      deps.logger.error('background task failed', { error: describeError(err) }),
-    );
-    deps.background?.track(guarded);
-    try {
-      c.executionCtx.waitUntil(guarded);
-    } catch {
-      // Node: no execution context; the promise runs on the event loop (tracked above).
-    }
-  };
-}
 
 function formParams(c: Context<TwilioEnv>) {
   const request = verifiedTwilioRequest(c);

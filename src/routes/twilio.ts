@@ -1,10 +1,8 @@
 import { type Context, Hono } from 'hono';
-import { getRuntimeKey } from 'hono/adapter';
 import type { AppDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
-import { describeError } from '../logger.js';
 import { handleCallStatus } from '../services/call-status.js';
-import { type Background, handleInbound } from '../services/inbound.js';
+import { handleInbound } from '../services/inbound.js';
 import {
   type TwilioEnv,
   type TwilioParams,
@@ -14,6 +12,7 @@ import {
   verifiedTwilioRequest,
 } from '../services/twilio-signature.js';
 import { menuTwiml } from '../services/twiml.js';
+import { backgroundFor } from './background.js';
 import { callerVerificationRoutes } from './caller-verification.js';
 
 /**
@@ -24,23 +23,6 @@ import { callerVerificationRoutes } from './caller-verification.js';
 const TWIML_HEADERS = { 'content-type': 'text/xml; charset=utf-8' };
 const IDEMPOTENCY_HEADER = 'i-twilio-idempotency-token';
 const REGION = /^[A-Za-z]{2}$/;
-const ON_WORKERD = getRuntimeKey() === 'workerd';
-
-/**
- * On Workers the promise is handed to waitUntil so it can outlive the response; on Node it runs on the
- * event loop and is tracked (deps.background) so a shutdown waits for it.
- */
-function backgroundFor(c: Context, deps: AppDeps): Background {
-  // Only workerd has an execution context; asking Hono for a missing one throws (a cost per request).
-  const ctx = ON_WORKERD ? c.executionCtx : undefined;
-  return (task) => {
-    const guarded = task.catch((err: unknown) =>
-      deps.logger.error('background task failed', { error: describeError(err) }),
-    );
-    deps.background?.track(guarded);
-    ctx?.waitUntil(guarded);
-  };
-}
 
 function formParams(c: Context<TwilioEnv>): TwilioParams {
   const request = verifiedTwilioRequest(c);

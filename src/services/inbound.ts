@@ -16,7 +16,7 @@ import { shouldVerifyCaller, smsTwiml, voiceTwiml } from './twiml.js';
  * once the database answers.
  */
 
-/** Hands a promise to the runtime so it may outlive the response (Workers: waitUntil; Node: nothing). */
+/** Hands a promise to the runtime so it may outlive the response (Workers: waitUntil; Node: a tracked promise a shutdown waits for). */
 export type Background = (task: Promise<unknown>) => void;
 
 export interface InboundMessage {
