@@ -43,8 +43,10 @@ async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2, k
     });
   }
   const body = JSON.stringify(payload);
+  // Keyed with the secret: the key holds the one-time code, and callerpop logs and stores webhook-ids, so an
+  // unkeyed hash could be reversed by trying every code.
   const id = key
-    ? `msg_${crypto.createHash('sha256').update(String(key)).digest('base64url')}`
+    ? `msg_${crypto.createHmac('sha256', String(secrets.CALLERPOP_SECRET)).update(String(key)).digest('base64url')}`
     : `msg_${crypto.randomUUID()}`;
   const timestamp = Math.floor(Date.now() / 1000);
   const headers = {

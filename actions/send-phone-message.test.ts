@@ -11,6 +11,7 @@ import {
   serveApp,
 } from '../test/support/auth0-actions.js';
 import { type Auth0Fixture, createAuth0Fixture, rows } from '../test/support/auth0-context.js';
+import { TEST_ENV } from '../test/support/context.js';
 
 const NUMBER = '+14155550100';
 const BLOCK_MESSAGE = 'Please use a different phone number.';
@@ -66,6 +67,28 @@ describe('actions/send-phone-message.js', () => {
     expect(f.twilio.messages).toHaveLength(1);
     await onExecuteSendPhoneMessage(sendPhoneMessageEvent(served.url, { code: '300912' }));
     expect(f.twilio.messages).toHaveLength(2);
+  });
+
+  it('derives the webhook-id from the event with the secret, so a stored id does not give the code away', async () => {
+    const other = `whsec_${Buffer.from('a second callerpop secret, rotating').toString('base64')}`;
+    await f.close();
+    await served.close();
+    f = await createAuth0Fixture({
+      env: { AUTH0_WEBHOOK_SECRET: `${TEST_ENV.AUTH0_WEBHOOK_SECRET} ${other}` },
+    });
+    served = await serveApp(f.ctx.app);
+    await onExecuteSendPhoneMessage(sendPhoneMessageEvent(served.url, { code: '771204' }));
+    await onExecuteSendPhoneMessage(sendPhoneMessageEvent(served.url, { code: '771204', secret: other }));
+    const ids = (
+      await rows(f.ctx, 'select event_id from processed_events where source = ?', ['auth0-action'])
+    ).map((r) => String(r.event_id));
+    // Same event, same code: only the secret differs, and so does the id.
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).not.toBe(ids[1]);
+    for (const id of ids) {
+      expect(id).toMatch(/^msg_[A-Za-z0-9_-]{43}$/);
+      expect(id).not.toContain('771204');
+    }
   });
 
   it('reads a second-factor code by voice', async () => {
