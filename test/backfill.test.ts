@@ -232,6 +232,15 @@ describe('backfill --file', () => {
     expect(await box.links()).toEqual(['auth0|gb profile +442071838750 verified']);
   });
 
+  it('fails with the reason for a pretty-printed JSON array instead of reporting an empty success', async () => {
+    const file = write('pretty.json', JSON.stringify([db('a'), db('b')], null, 2));
+    const result = await box.run(['--file', file]);
+    expect(result.status).toBe('failed');
+    expect(result.output).toContain('every line was malformed');
+    expect(result.output).toContain("jq -c '.[]'");
+    expect(await box.links()).toEqual([]);
+  });
+
   it('fails with the reason, non-zero, for a file that does not exist', async () => {
     const result = await box.run(['--file', join(box.dir, 'missing.ndjson')]);
     expect(result.status).toBe('failed');

@@ -157,6 +157,7 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
       },
     });
     if (io.signal?.aborted) return finish('interrupted');
+    if (counters.users === 0 && counters.malformed > 0) throw new Error(UNREADABLE_FILE);
     // An export with no users at all is not evidence that every user is gone.
     const pruneMissing = trackSeen && counters.users > 0;
     if (trackSeen && !pruneMissing)
@@ -184,6 +185,12 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
     close();
   }
 }
+
+/** Lines were read and none was a user: most likely a pretty-printed JSON array, not Auth0's export format. */
+const UNREADABLE_FILE =
+  'no user could be read from the export: every line was malformed. The file must hold one user per line ' +
+  "(NDJSON, or a JSON array with one element per line, as Auth0's export writes it); convert a " +
+  "pretty-printed array with: jq -c '.[]' users.json > users.ndjson";
 
 type RunFlags = { mfa?: boolean; prune?: boolean; complete?: boolean };
 
