@@ -45,7 +45,12 @@ describe('GET /api/lookup', () => {
     const res = await ctx.app.request('/api/lookup?phone=020%207946%200123&region=GB', { headers: AUTH });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown> & { matches: Record<string, unknown>[] };
-    expect(body).toMatchObject({ e164: '+442079460123', display: '+44 20 7946 0123', sharedLine: true });
+    expect(body).toMatchObject({
+      e164: '+442079460123',
+      display: '+44 20 7946 0123',
+      sharedLine: true,
+      policyWarning: false,
+    });
     expect(body.matches).toMatchObject([
       { rank: 1, userId: 'auth0|dana', verified: true, blocked: false, sources: ['mfa_sms'] },
       { rank: 2, userId: 'auth0|blocked', blocked: true, evidence: 'unverified profile phone' },
@@ -61,6 +66,7 @@ describe('GET /api/lookup', () => {
       reason: 'withheld',
       matches: [],
       sharedLine: false,
+      policyWarning: false,
     });
   });
 

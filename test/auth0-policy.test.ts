@@ -11,8 +11,12 @@ import {
   rows,
 } from './support/auth0-context.js';
 import { postAuth0Event } from './support/auth0-sign.js';
+import { TEST_ENV } from './support/context.js';
+import { twilioFormRequest, voiceParams } from './support/twilio-sign.js';
 
 const NUMBER = '+14155550100';
+const OTHER = '+14155550133';
+const AUTH = { authorization: `Bearer ${TEST_ENV.ADMIN_TOKEN}` };
 const BLOCK_MESSAGE = 'Please choose another phone number.';
 const MALLORY = {
   user_id: 'auth0|mallory',
@@ -84,6 +88,55 @@ describe('one number per user', () => {
 
     const warnings = await findPolicyWarnings(f.ctx.deps.db, NUMBER);
     expect(warnings).toMatchObject([{ userId: 'auth0|bob', conflicting: [{ userId: 'auth0|alice' }] }]);
+  });
+
+  it('flags a call from a warned number and its lookup for the agent, and nothing else', async () => {
+    await setup();
+    await enroll(f, ALICE);
+    await confirm(f, ALICE);
+    await enroll(f, BOB, NUMBER);
+    await enroll(f, ALICE, OTHER);
+
+    const call = async (from: string) => {
+      const params = voiceParams(from);
+      expect((await f.ctx.app.request(twilioFormRequest('/twilio/voice', params))).status).toBe(200);
+      const res = await f.ctx.app.request(`/api/interactions/${params.CallSid}`, { headers: AUTH });
+      return (await res.json()) as { flags: Record<string, unknown>; policyWarning: boolean };
+    };
+    const lookup = async (phone: string) => {
+      const res = await f.ctx.app.request(`/api/lookup?phone=${encodeURIComponent(phone)}`, {
+        headers: AUTH,
+      });
+      expect(res.status).toBe(200);
+      return (await res.json()) as { policyWarning: boolean; matches: { userId: string }[] };
+    };
+
+    const warned = await call(NUMBER);
+    expect(warned.flags).toMatchObject({ sharedLine: true, policyWarning: true });
+    expect(warned.policyWarning).toBe(true);
+    expect(await lookup(NUMBER)).toMatchObject({ policyWarning: true, sharedLine: true });
+
+    // Alice's own second number went through without a conflict: no warning.
+    const plain = await call(OTHER);
+    expect(plain.flags.policyWarning).toBeUndefined();
+    expect(plain.policyWarning).toBe(false);
+    expect(await lookup(OTHER)).toMatchObject({ policyWarning: false, matches: [{ userId: 'auth0|alice' }] });
+    expect(await lookup('+14155550177')).toMatchObject({ policyWarning: false, matches: [] });
+  });
+
+  it('drops the warning once the warned enrollment is gone', async () => {
+    await setup();
+    await enroll(f, ALICE);
+    await confirm(f, ALICE);
+    await enroll(f, BOB);
+    expect(await findPolicyWarnings(f.ctx.deps.db, NUMBER)).toHaveLength(1);
+    await f.ctx.deps.db.$client.execute({
+      sql: "update phone_links set removed_at = ? where user_id = 'auth0|bob'",
+      args: [Date.now()],
+    });
+    const res = await f.ctx.app.request(`/api/lookup?phone=${encodeURIComponent(NUMBER)}`, { headers: AUTH });
+    expect(await res.json()).toMatchObject({ policyWarning: false, matches: [{ userId: 'auth0|alice' }] });
+    expect(await findPolicyWarnings(f.ctx.deps.db, NUMBER)).toEqual([]);
   });
 
   it('blocks a number another account signs in with, without saying whose, and sends nothing', async () => {

@@ -2,7 +2,7 @@ import type { InStatement, Row } from '@libsql/client/web';
 import type { Match } from '../services/matching.js';
 import type { Db } from './client.js';
 import { findEventResponse, type InteractionFlags, type InteractionRecord } from './interactions.js';
-import type { LinkRow } from './lookup.js';
+import { type LinkRow, policyWarningSql } from './lookup.js';
 import type { InteractionChannel, PhoneSource } from './schema.js';
 
 /**
@@ -14,7 +14,7 @@ import type { InteractionChannel, PhoneSource } from './schema.js';
  */
 
 const LINK_COLUMNS = `pl.e164, pl.user_id, pl.source, pl.verified, pl.last_seen_at, a.connection, a.email, a.name,
-  a.blocked, a.last_login_at, a.primary_user_id`;
+  a.blocked, a.last_login_at, a.primary_user_id, ${policyWarningSql('pl')} as policy_warning`;
 
 const INTERACTION_COLUMNS = `id, channel, twilio_sid, raw_from, e164, from_reason, to_number, stir_verstat, status,
   matches, flags, caller_verification, created_at, updated_at`;
@@ -38,6 +38,7 @@ function toLinkRow(row: Row): LinkRow {
     blocked: nullableBool(row.blocked),
     lastLoginAt: nullableNumber(row.last_login_at),
     primaryUserId: nullableString(row.primary_user_id),
+    policyWarning: Boolean(row.policy_warning),
   };
 }
 
@@ -70,7 +71,10 @@ function toInteraction(row: Row): InteractionRecord {
   };
 }
 
-/** Every live link of each number (findLinksByE164 for many numbers), by number. */
+/**
+ * Every live link of each number (findLinksByE164 for many numbers), by number, each with its
+ * policyWarning (an EXISTS on the enrollment_decisions e164 index, for MFA links only).
+ */
 export async function findLinksForNumbers(
   db: Db,
   numbers: readonly string[],

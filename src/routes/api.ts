@@ -55,6 +55,7 @@ export function apiRoutes(deps: AppDeps) {
         message: normalized.message,
         matches: [],
         sharedLine: false,
+        policyWarning: false,
       });
     }
     const result = await withinDeadline(
@@ -67,6 +68,7 @@ export function apiRoutes(deps: AppDeps) {
       country: normalized.country ?? null,
       matches: result.matches,
       sharedLine: result.sharedLine,
+      policyWarning: result.policyWarning,
     });
   });
 

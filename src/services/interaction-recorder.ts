@@ -125,6 +125,7 @@ class Recorder {
           matches: match?.matches ?? [],
           flags: {
             ...(match?.sharedLine ? { sharedLine: true } : {}),
+            ...(match?.policyWarning ? { policyWarning: true } : {}),
             ...(lookupFailed() ? { lookupFailed: true } : {}),
           },
         };

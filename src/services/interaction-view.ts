@@ -29,6 +29,8 @@ export interface InteractionView {
   /** Every account that owns the number, strongest evidence first. */
   matches: Match[];
   sharedLine: boolean;
+  /** ENROLLMENT_POLICY=warn let an account enroll this number although another person signed in with it. */
+  policyWarning: boolean;
   flags: InteractionFlags;
   createdAt: number;
   updatedAt: number;
@@ -69,6 +71,7 @@ export function toInteractionView(
     callerVerification: record.callerVerification,
     matches: record.matches,
     sharedLine: record.flags.sharedLine === true || record.matches.length > 1,
+    policyWarning: record.flags.policyWarning === true,
     flags: record.flags,
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,

@@ -23,6 +23,11 @@ export interface MatchResult {
   matches: Match[];
   /** More than one account: a family phone, a front desk, or one person with two accounts. */
   sharedLine: boolean;
+  /**
+   * ENROLLMENT_POLICY=warn let an account enroll this number for MFA although another person already
+   * signed in with it, and that enrollment is still live: the agent should ask who is calling.
+   */
+  policyWarning: boolean;
 }
 
 /**
@@ -87,7 +92,7 @@ export function rankLinks(e164: string, rows: readonly LinkRow[]): MatchResult {
       evidence: EVIDENCE[group.best] ?? 'linked',
     };
   });
-  return { e164, matches, sharedLine: matches.length > 1 };
+  return { e164, matches, sharedLine: matches.length > 1, policyWarning: rows.some((r) => r.policyWarning) };
 }
 
 export async function matchNumber(db: Db, e164: string): Promise<MatchResult> {

@@ -97,6 +97,13 @@ export const CLIENT_SCRIPT_CARDS = String.raw`
     ]);
   }
 
+  // The same words on a card and in the manual lookup: ENROLLMENT_POLICY=warn let an account enroll this
+  // number for MFA although another person already signed in with it.
+  function policyNotice() {
+    return el('p', { className: 'notice warn policy', role: 'note',
+      text: 'Enrollment policy warning: this number was enrolled for MFA although another account already signs in with it. Ask who is calling before you act.' });
+  }
+
   function renderMatches(matches, sharedLine) {
     var nodes = [];
     if (!matches || matches.length === 0) {
@@ -124,7 +131,7 @@ export const CLIENT_SCRIPT_CARDS = String.raw`
       ? 'The caller withheld their number: nothing to match. Verify identity another way.'
       : 'The caller is not a phone number (' + (v.fromReason || 'unknown') + '): nothing to match.' }));
     if (flags.lookupFailed) notices.push(el('p', { className: 'notice bad', text: 'The lookup failed or timed out: the caller was routed without a match. Use the manual lookup.' }));
-    if (flags.policyWarning) notices.push(el('p', { className: 'notice warn policy', text: 'Enrollment policy warning: this number is also enrolled for MFA on another account.' }));
+    if (flags.policyWarning || v.policyWarning) notices.push(policyNotice());
     var heading = el('h' + headingLevel, { className: 'caller' }, [
       el('span', { className: 'channel', text: isVoice ? 'Call' : 'Text' }), ' from ',
       el('span', { className: 'number' + (withheld ? ' is-withheld' : ''), text: v.callerDisplay }),

@@ -175,6 +175,7 @@ export const CLIENT_SCRIPT =
             return;
           }
           results.appendChild(el('h3', { className: 'lookup-number', text: b.display || b.e164 }));
+          if (b.policyWarning) results.appendChild(policyNotice());
           renderMatches(b.matches, b.sharedLine).forEach(function (n) { results.appendChild(n); });
         })
         .catch(function () {

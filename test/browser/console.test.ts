@@ -1,5 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordEnrollmentDecision } from '../../src/db/auth0-feed.js';
+import { upsertAccounts, upsertLinks } from '../../src/db/index-writes.js';
 import { type AgentServer, seedSharedNumber, startAgentServer } from '../support/agent-server.js';
 import { launchChromium } from '../support/chromium.js';
 import { voiceParams } from '../support/twilio-sign.js';
@@ -91,6 +93,62 @@ describe('agent console in Chromium', () => {
     await expect(item.locator('.number').textContent()).resolves.toBe('Number withheld');
     await expect(item.locator('.withheld').textContent()).resolves.toContain('withheld their number');
     await expect(item.locator('.match').count()).resolves.toBe(0);
+  });
+
+  it('shows an enrollment-policy warning, a blocked account and a caller no account uses', async () => {
+    // Erin signs in with the number; ENROLLMENT_POLICY=warn let Frank (since blocked) enroll it for MFA.
+    const warned = '+14155550144';
+    const at = s.deps.now() - 60_000;
+    await upsertAccounts(s.deps.db, [
+      { userId: 'auth0|erin', name: 'Erin Diaz', email: 'erin@example.com', connection: 'db', at },
+      { userId: 'auth0|frank', name: 'Frank Blocked', blocked: true, connection: 'db', at },
+    ]);
+    await upsertLinks(s.deps.db, [
+      { e164: warned, userId: 'auth0|erin', source: 'mfa_sms', verified: true, at },
+      { e164: warned, userId: 'auth0|frank', source: 'mfa_sms', verified: false, at },
+    ]);
+    await recordEnrollmentDecision(s.deps.db, {
+      e164: warned,
+      userId: 'auth0|frank',
+      policy: 'warn',
+      decision: 'warn',
+      reason: 'conflict',
+      conflicting: [{ userId: 'auth0|erin', sources: ['mfa_sms'] }],
+      channel: 'sms',
+      trigger: 'send-phone-message',
+      createdAt: at,
+    });
+
+    const params = voiceParams(warned);
+    await s.twilioPost('/twilio/voice', params);
+    const item = page.locator(card(params.CallSid as string));
+    await item.waitFor();
+    await expect(item.locator('.notice.policy').textContent()).resolves.toContain(
+      'Enrollment policy warning',
+    );
+    const frank = item.locator('.match[data-user-id="auth0|frank"]');
+    await expect(frank.locator('.badge.bad').textContent()).resolves.toBe('Blocked');
+    await expect(item.locator('.match.blocked').count()).resolves.toBe(1);
+
+    const nobody = voiceParams('+14155550188');
+    await s.twilioPost('/twilio/voice', nobody);
+    const empty = page.locator(card(nobody.CallSid as string));
+    await empty.waitFor();
+    await expect(empty.locator('.no-match').textContent()).resolves.toBe('No account uses this number.');
+    await expect(empty.locator('.notice.policy').count()).resolves.toBe(0);
+
+    // The manual lookup says the same.
+    const results = page.locator('#lookup-results');
+    await page.locator('#lookup-phone').fill('415 555 0144');
+    await page.locator('#lookup-phone').press('Enter');
+    await results.locator('.match').first().waitFor();
+    await expect(results.locator('.notice.policy').textContent()).resolves.toContain(
+      'Enrollment policy warning',
+    );
+    await page.locator('#lookup-phone').fill('415 555 0188');
+    await page.locator('#lookup-phone').press('Enter');
+    await results.locator('.no-match').waitFor();
+    await expect(results.locator('.notice.policy').count()).resolves.toBe(0);
   });
 
   it('loses no pop when the server drops the socket', async () => {
