@@ -69,9 +69,14 @@ export const CLIENT_SCRIPT_CARDS = String.raw`
       : d.toLocaleDateString([], { year: 'numeric', month: 'short', day: 'numeric' });
   }
 
+  // The Auth0 dashboard addresses a user by the base64 of its user id (users/YXV0aDB8… for auth0|…).
+  function dashboardUserPath(userId) {
+    return encodeURIComponent(btoa(String.fromCharCode(...new TextEncoder().encode(userId))));
+  }
+
   function dashboardLink(userId) {
     if (!state.dashboardBase) return null;
-    return el('a', { href: state.dashboardBase + encodeURIComponent(userId), target: '_blank', rel: 'noopener noreferrer',
+    return el('a', { href: state.dashboardBase + dashboardUserPath(userId), target: '_blank', rel: 'noopener noreferrer',
       className: 'dash', text: 'Open in Auth0' }, []);
   }
 
