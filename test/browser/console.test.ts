@@ -55,7 +55,9 @@ describe('agent console in Chromium', () => {
     await expect(item.locator('.trust').textContent()).resolves.toContain('verified by the carrier');
     const dash = await item.locator('.match a.dash').first().getAttribute('href');
     // base64('auth0|alice'): the dashboard's user route.
-    expect(dash).toBe(`https://manage.auth0.com/dashboard/us/acme/users/${encodeURIComponent(btoa('auth0|alice'))}`);
+    expect(dash).toBe(
+      `https://manage.auth0.com/dashboard/us/acme/users/${encodeURIComponent(btoa('auth0|alice'))}`,
+    );
 
     const pop = await browser.newPage({ viewport: { width: 400, height: 800 } });
     await pop.context().addCookies(await page.context().cookies());
