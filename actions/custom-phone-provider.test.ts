@@ -3,50 +3,32 @@ import { matchNumber } from '../src/services/matching.js';
 import {
   auth0User,
   type CustomPhoneProviderModule,
+  closeAuth0Fixture,
+  confirmAliceByLogin,
   customPhoneProviderApi,
   customPhoneProviderEvent,
   loadAction,
-  type PostLoginModule,
-  postLoginApi,
-  postLoginEvent,
-  serveApp,
+  type ServedApp,
+  serveAuth0Fixture,
 } from '../test/support/auth0-actions.js';
-import { type Auth0Fixture, createAuth0Fixture, rows } from '../test/support/auth0-context.js';
+import { type Auth0Fixture, rows } from '../test/support/auth0-context.js';
 
 const NUMBER = '+14155550100';
 const BLOCK_MESSAGE = 'Please use a different phone number.';
 
 describe('actions/custom-phone-provider.js', () => {
   let f: Auth0Fixture;
-  let served: Awaited<ReturnType<typeof serveApp>>;
+  let served: ServedApp;
   const { onExecuteCustomPhoneProvider } = loadAction<CustomPhoneProviderModule>('custom-phone-provider');
-  const { onExecutePostLogin } = loadAction<PostLoginModule>('post-login');
   beforeEach(async () => {
-    f = await createAuth0Fixture({
+    ({ f, served } = await serveAuth0Fixture({
       env: { ENROLLMENT_POLICY: 'block', ENROLLMENT_BLOCK_MESSAGE: BLOCK_MESSAGE },
-    });
-    served = await serveApp(f.ctx.app);
+    }));
   });
-  /** Alice typed the code: her next login (the real post-login Action) proves the number. */
+  afterEach(() => closeAuth0Fixture(f, served));
   const confirmAlice = async () => {
-    const now = new Date().toISOString();
-    const { api, denied } = postLoginApi();
-    await onExecutePostLogin(
-      postLoginEvent(served.url, {
-        user: auth0User({ multifactor: ['guardian'], enrolledFactors: [{ type: 'phone' }] }),
-        methods: [
-          { name: 'pwd', timestamp: now },
-          { name: 'mfa', type: 'phone', timestamp: now },
-        ],
-      }),
-      api,
-    );
-    expect(denied).toEqual([]);
+    expect(await confirmAliceByLogin(served.url)).toEqual([]);
   };
-  afterEach(async () => {
-    await served.close();
-    await f.close();
-  });
 
   it('delivers otp_enroll as text, neither retrying nor dropping', async () => {
     const { api, calls } = customPhoneProviderApi();

@@ -11,6 +11,7 @@
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { type Auth0Fixture, createAuth0Fixture } from './auth0-context.js';
 import { TEST_ENV } from './context.js';
 
 const require = createRequire(import.meta.url);
@@ -19,7 +20,12 @@ interface FetchApp {
   fetch: (request: Request) => Response | Promise<Response>;
 }
 
-export async function serveApp(app: FetchApp): Promise<{ url: string; close: () => Promise<void> }> {
+export interface ServedApp {
+  url: string;
+  close: () => Promise<void>;
+}
+
+export async function serveApp(app: FetchApp): Promise<ServedApp> {
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
       resolve({
@@ -32,6 +38,20 @@ export async function serveApp(app: FetchApp): Promise<{ url: string; close: () 
       });
     });
   });
+}
+
+/** An Auth0 fixture (createAuth0Fixture) with its app served on loopback, for the Actions to call. */
+export async function serveAuth0Fixture(
+  options?: Parameters<typeof createAuth0Fixture>[0],
+): Promise<{ f: Auth0Fixture; served: ServedApp }> {
+  const f = await createAuth0Fixture(options);
+  return { f, served: await serveApp(f.ctx.app) };
+}
+
+/** Stops what serveAuth0Fixture started: the loopback server first, then the fixture. */
+export async function closeAuth0Fixture(f: Auth0Fixture, served: ServedApp): Promise<void> {
+  await served.close();
+  await f.close();
 }
 
 type Handler = (event: unknown, api?: unknown) => Promise<void>;
@@ -221,4 +241,25 @@ export function customPhoneProviderApi() {
       cache: { get: () => undefined, set: () => ({ type: 'success' }), delete: () => ({ type: 'success' }) },
     },
   };
+}
+
+/**
+ * Alice typed the code: her next login (the real post-login Action, with a phone MFA method) proves the
+ * number. Returns the reasons the Action denied the login with (none expected).
+ */
+export async function confirmAliceByLogin(url: string): Promise<string[]> {
+  const { onExecutePostLogin } = loadAction<PostLoginModule>('post-login');
+  const now = new Date().toISOString();
+  const { api, denied } = postLoginApi();
+  await onExecutePostLogin(
+    postLoginEvent(url, {
+      user: auth0User({ multifactor: ['guardian'], enrolledFactors: [{ type: 'phone' }] }),
+      methods: [
+        { name: 'pwd', timestamp: now },
+        { name: 'mfa', type: 'phone', timestamp: now },
+      ],
+    }),
+    api,
+  );
+  return denied;
 }
