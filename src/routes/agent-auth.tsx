@@ -9,7 +9,6 @@ import {
   endSession,
   isFramedNavigation,
   readSession,
-  safeEqual,
   safeReturnTo,
   saveTransaction,
   signHandoff,
@@ -18,6 +17,7 @@ import {
   verifyHandoff,
 } from '../services/agent-session.js';
 import { audit, auditRefusal } from '../services/audit.js';
+import { constantTimeEqual } from '../services/constant-time.js';
 import { finishAuthorization, oidcSettings, startAuthorization } from '../services/oidc.js';
 import { HandoffPage, LoginPage, MessagePage } from '../ui/pages.js';
 import { agentCsrf } from './agent-guard.js';
@@ -62,7 +62,7 @@ export function agentAuthRoutes(deps: AppDeps) {
         const notice = c.req.query('signedOut') ? 'You are signed out.' : undefined;
         return c.html(<LoginPage mode="token" returnTo={returnTo} framed={framed} notice={notice} />);
       }
-      if (!safeEqual(token, config.ADMIN_TOKEN)) {
+      if (!constantTimeEqual(token, config.ADMIN_TOKEN)) {
         await auditRefusal(deps, c, ANONYMOUS, { method: 'token', reason: 'wrong_token' });
         return c.html(
           <LoginPage
@@ -106,7 +106,7 @@ export function agentAuthRoutes(deps: AppDeps) {
     const returnTo = safeReturnTo(typeof form.returnTo === 'string' ? form.returnTo : undefined);
     if (mode !== 'token') return c.redirect(`/agent/login?returnTo=${encodeURIComponent(returnTo)}`, 303);
     const token = typeof form.token === 'string' ? form.token.trim() : '';
-    if (!safeEqual(token, config.ADMIN_TOKEN)) {
+    if (!constantTimeEqual(token, config.ADMIN_TOKEN)) {
       await auditRefusal(deps, c, ANONYMOUS, { method: 'token', reason: 'wrong_token' });
       return c.html(
         <LoginPage mode="token" returnTo={returnTo} framed={false} error="That token is not valid." />,

@@ -1,9 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { timingSafeEqual } from 'hono/utils/buffer';
 import type { AppDeps, AppEnv } from '../deps.js';
 import { unauthorized } from '../errors.js';
 import { readSession } from '../services/agent-session.js';
 import { audit } from '../services/audit.js';
+import { constantTimeEqual } from '../services/constant-time.js';
 
 /**
  * Who may call /api/*. Today: the `Authorization: Bearer $ADMIN_TOKEN` of machines (softphone and CRM
@@ -37,7 +37,7 @@ export function adminBearer(deps: Pick<AppDeps, 'config'>): ApiAuthenticator {
   return async function adminTokenBearer(c) {
     const match = BEARER.exec(c.req.header('authorization') ?? '');
     if (!match?.[1]) return undefined;
-    return (await timingSafeEqual(deps.config.ADMIN_TOKEN, match[1])) ? ADMIN_TOKEN_PRINCIPAL : undefined;
+    return constantTimeEqual(deps.config.ADMIN_TOKEN, match[1]) ? ADMIN_TOKEN_PRINCIPAL : undefined;
   };
 }
 

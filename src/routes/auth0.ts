@@ -92,7 +92,7 @@ export function auth0Routes(deps: AppDeps) {
     '/log-stream',
     bodyLimit({ maxSize: LOG_STREAM_MAX_BODY, onError: tooLarge(LOG_STREAM_MAX_BODY) }),
     async (c) => {
-      if (!(await isLogStreamAuthorized(c.req.header('authorization'), deps.config.AUTH0_LOG_STREAM_TOKEN))) {
+      if (!isLogStreamAuthorized(c.req.header('authorization'), deps.config.AUTH0_LOG_STREAM_TOKEN)) {
         throw unauthorized('Invalid log stream token');
       }
       let items: unknown[];

@@ -5,6 +5,7 @@ import type { CookieOptions } from 'hono/utils/cookie';
 import * as z from 'zod/mini';
 import type { Config } from '../config.js';
 import type { AgentIdentity } from '../hub/types.js';
+import { constantTimeEqual } from './constant-time.js';
 
 /**
  * Agent sessions: an HS256 JWT (SESSION_SECRET) in an HttpOnly cookie. Stateless, so the same session
@@ -126,18 +127,8 @@ export async function readSession(c: Context, config: Config): Promise<AgentSess
   }
 }
 
-/** Constant-time string comparison (for tokens of any length). */
-export function safeEqual(a: string, b: string): boolean {
-  const enc = new TextEncoder();
-  const x = enc.encode(a);
-  const y = enc.encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
-}
-
 export function csrfMatches(session: AgentSession, presented: string | undefined | null): boolean {
-  return typeof presented === 'string' && safeEqual(presented, session.csrf);
+  return typeof presented === 'string' && constantTimeEqual(presented, session.csrf);
 }
 
 // --- the OIDC transaction (state, nonce, PKCE verifier) between /agent/login and /agent/callback ---

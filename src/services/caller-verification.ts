@@ -15,6 +15,7 @@ import {
 import type { AppDeps } from '../deps.js';
 import { describeError } from '../logger.js';
 import { maskPhone, normalizePhone } from '../phone/normalize.js';
+import { constantTimeEqual } from './constant-time.js';
 import { type Background, publishInteraction } from './inbound.js';
 import { CALLER_VERIFICATION_PURPOSE, hashOtpCode, reserveDelivery } from './otp-relay.js';
 import { TwilioRestError } from './twilio-rest.js';
@@ -63,13 +64,6 @@ function toHex(bytes: ArrayBuffer | Uint8Array): string {
 export async function hashCode(salt: string, interactionId: string, code: string): Promise<string> {
   const data = new TextEncoder().encode(`${salt}:${interactionId}:${code}`);
   return toHex(await crypto.subtle.digest('SHA-256', data));
-}
-
-function sameHex(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++)
-    diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
-  return diff === 0;
 }
 
 // --- TwiML (pure) ---
@@ -266,7 +260,10 @@ export async function checkVerification(
     return route(PROMPTS.expired);
   }
   const digits = (input.digits ?? '').replace(/\D/g, '');
-  if (digits.length === CODE_DIGITS && sameHex(await hashCode(row.salt, id, digits), row.codeHash)) {
+  if (
+    digits.length === CODE_DIGITS &&
+    constantTimeEqual(await hashCode(row.salt, id, digits), row.codeHash)
+  ) {
     if (await settleVerification(deps.db, id, 'verified', now))
       await setOutcome(deps, record, 'verified', background);
     return route(PROMPTS.verified);

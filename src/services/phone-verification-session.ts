@@ -8,6 +8,7 @@ import {
 } from '../db/phone-verification.js';
 import type { AppDeps } from '../deps.js';
 import { normalizePhone } from '../phone/normalize.js';
+import { constantTimeEqual } from './constant-time.js';
 import { VerifyProblem, type VerifySetup } from './phone-verification.js';
 import {
   base64UrlEncode,
@@ -100,13 +101,7 @@ export async function loadSession(deps: AppDeps, cookie: string | undefined): Pr
 
 /** Constant-time comparison of the form's CSRF token with the session's. */
 export function csrfMatches(session: VerifySession, sent: unknown): boolean {
-  if (typeof sent !== 'string') return false;
-  const a = new TextEncoder().encode(session.csrfToken);
-  const b = new TextEncoder().encode(sent);
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
+  return typeof sent === 'string' && constantTimeEqual(session.csrfToken, sent);
 }
 
 /**
