@@ -3,29 +3,27 @@ import { upsertLinks } from '../src/db/index-writes.js';
 import { matchNumber } from '../src/services/matching.js';
 import {
   auth0User,
+  closeAuth0Fixture,
   loadAction,
   type PostLoginModule,
   postLoginApi,
   postLoginEvent,
-  serveApp,
+  type ServedApp,
+  serveAuth0Fixture,
 } from '../test/support/auth0-actions.js';
-import { type Auth0Fixture, createAuth0Fixture, deliverEvent, rows } from '../test/support/auth0-context.js';
+import { type Auth0Fixture, deliverEvent, rows } from '../test/support/auth0-context.js';
 import { postAuth0Event } from '../test/support/auth0-sign.js';
 
 const NUMBER = '+14155550100';
 
 describe('actions/post-login.js', () => {
   let f: Auth0Fixture;
-  let served: Awaited<ReturnType<typeof serveApp>>;
+  let served: ServedApp;
   const { onExecutePostLogin } = loadAction<PostLoginModule>('post-login');
   beforeEach(async () => {
-    f = await createAuth0Fixture();
-    served = await serveApp(f.ctx.app);
+    ({ f, served } = await serveAuth0Fixture());
   });
-  afterEach(async () => {
-    await served.close();
-    await f.close();
-  });
+  afterEach(() => closeAuth0Fixture(f, served));
 
   it('refreshes the account and records linked identities', async () => {
     const user = auth0User({

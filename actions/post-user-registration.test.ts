@@ -2,25 +2,23 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { matchNumber } from '../src/services/matching.js';
 import {
   auth0User,
+  closeAuth0Fixture,
   loadAction,
   type PostUserRegistrationModule,
   postUserRegistrationEvent,
-  serveApp,
+  type ServedApp,
+  serveAuth0Fixture,
 } from '../test/support/auth0-actions.js';
-import { type Auth0Fixture, createAuth0Fixture, rows } from '../test/support/auth0-context.js';
+import { type Auth0Fixture, rows } from '../test/support/auth0-context.js';
 
 describe('actions/post-user-registration.js', () => {
   let f: Auth0Fixture;
-  let served: Awaited<ReturnType<typeof serveApp>>;
+  let served: ServedApp;
   const { onExecutePostUserRegistration } = loadAction<PostUserRegistrationModule>('post-user-registration');
   beforeEach(async () => {
-    f = await createAuth0Fixture();
-    served = await serveApp(f.ctx.app);
+    ({ f, served } = await serveAuth0Fixture());
   });
-  afterEach(async () => {
-    await served.close();
-    await f.close();
-  });
+  afterEach(() => closeAuth0Fixture(f, served));
 
   it('indexes a new database user with its profile phone', async () => {
     const user = auth0User({ phone_number: '+14155550100', phone_verified: true });
