@@ -1,7 +1,6 @@
 import { env } from 'cloudflare:workers';
-import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { worker } from './helpers.js';
+import { postActionEvent, worker } from './helpers.js';
 
 /**
  * The Auth0 feed inside workerd: Standard Webhooks verification on Web Crypto, the enrollment policy, the OTP
@@ -10,25 +9,6 @@ import { worker } from './helpers.js';
  */
 
 const NUMBER = '+14155550177';
-
-function signed(
-  event: unknown,
-  secret: string = env.AUTH0_WEBHOOK_SECRET,
-  id = `msg_${crypto.randomUUID()}`,
-) {
-  const body = JSON.stringify(event);
-  const timestamp = new Date();
-  return worker('/auth0/events', {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-      'webhook-signature': new Webhook(secret).sign(id, timestamp, body),
-    },
-    body,
-  });
-}
 
 async function lookup(): Promise<{ matches: { userId: string; verified: boolean }[] }> {
   const res = await worker(`/api/lookup?phone=${encodeURIComponent(NUMBER)}`, {
@@ -51,19 +31,19 @@ describe('the Auth0 feed on workerd', () => {
       },
     };
     const id = `msg_${crypto.randomUUID()}`;
-    const first = await signed(event, env.AUTH0_WEBHOOK_SECRET, id);
+    const first = await postActionEvent(event, env.AUTH0_WEBHOOK_SECRET, id);
     expect(first.status).toBe(200);
     const answer = await first.json();
     expect(answer).toEqual({ ok: true, applied: ['account', 'profile_phone'] });
-    expect(await (await signed(event, env.AUTH0_WEBHOOK_SECRET, id)).json()).toEqual(answer);
+    expect(await (await postActionEvent(event, env.AUTH0_WEBHOOK_SECRET, id)).json()).toEqual(answer);
     expect((await lookup()).matches).toMatchObject([{ userId: 'auth0|workers-carol', verified: true }]);
 
-    const wrong = await signed(event, `whsec_${btoa('not-the-workers-webhook-secret!!')}`);
+    const wrong = await postActionEvent(event, `whsec_${btoa('not-the-workers-webhook-secret!!')}`);
     expect(wrong.status).toBe(401);
   });
 
   it('answers an enrollment check and records an OTP refusal without calling Twilio', async () => {
-    const check = await signed({
+    const check = await postActionEvent({
       type: 'phone.enrollment_check',
       occurred_at: Date.now(),
       user: { user_id: 'auth0|workers-dave' },
@@ -71,7 +51,7 @@ describe('the Auth0 feed on workerd', () => {
     });
     expect(await check.json()).toEqual({ allowed: true, decision: 'allow' });
 
-    const refused = await signed({
+    const refused = await postActionEvent({
       type: 'phone.deliver',
       occurred_at: Date.now(),
       trigger: 'custom-phone-provider',

@@ -1,7 +1,6 @@
 import { env } from 'cloudflare:workers';
-import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { BASE, frames, sid, twilioPost, voiceParams, worker } from './helpers.js';
+import { BASE, frames, postActionEvent, sid, twilioPost, voiceParams, worker } from './helpers.js';
 
 /**
  * The whole path inside workerd, nothing replaced: an Action callback indexes a number, Twilio calls from it,
@@ -18,22 +17,6 @@ async function signIn(): Promise<string> {
   const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]);
   expect(cookies.length).toBeGreaterThan(0);
   return cookies.join('; ');
-}
-
-function postActionEvent(event: unknown): Promise<Response> {
-  const body = JSON.stringify(event);
-  const id = `msg_${crypto.randomUUID()}`;
-  const timestamp = new Date();
-  return worker('/auth0/events', {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-      'webhook-signature': new Webhook(env.AUTH0_WEBHOOK_SECRET).sign(id, timestamp, body),
-    },
-    body,
-  });
 }
 
 interface PushedInteraction {

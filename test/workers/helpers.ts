@@ -1,4 +1,5 @@
 import { env, exports } from 'cloudflare:workers';
+import { Webhook } from 'standardwebhooks';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 
 /**
@@ -31,6 +32,29 @@ export function twilioPost(path: string, params: Record<string, string>): Promis
       'user-agent': 'TwilioProxy/1.1',
     },
     body: new URLSearchParams(params).toString(),
+  });
+}
+
+/**
+ * An event POSTed to /auth0/events as callerpop's Actions send it: JSON signed per Standard Webhooks with the
+ * shared secret (another secret or a chosen webhook-id for the tests that need them).
+ */
+export function postActionEvent(
+  event: unknown,
+  secret: string = env.AUTH0_WEBHOOK_SECRET,
+  id = `msg_${crypto.randomUUID()}`,
+): Promise<Response> {
+  const body = JSON.stringify(event);
+  const timestamp = new Date();
+  return worker('/auth0/events', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign(id, timestamp, body),
+    },
+    body,
   });
 }
 

@@ -2,9 +2,8 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers';
 import { createClient } from '@libsql/client/web';
 import maxMetadata from 'libphonenumber-js/metadata.max.json';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { sid, twilioPost, voiceParams, worker } from './helpers.js';
+import { postActionEvent, sid, twilioPost, voiceParams, worker } from './helpers.js';
 
 /**
  * libphonenumber-js's `max` metadata is not in the Worker bundle: the Worker loads it from its static assets
@@ -24,22 +23,6 @@ interface Lookup {
   country?: string | null;
   reason?: string;
   matches: { userId: string }[];
-}
-
-function postActionEvent(event: unknown): Promise<Response> {
-  const body = JSON.stringify(event);
-  const id = `msg_${crypto.randomUUID()}`;
-  const timestamp = new Date();
-  return worker('/auth0/events', {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-      'webhook-signature': new Webhook(env.AUTH0_WEBHOOK_SECRET).sign(id, timestamp, body),
-    },
-    body,
-  });
 }
 
 async function indexGbUser() {
