@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { claimEvent, findInteraction } from '../src/db/interactions.js';
+import { purgeExpired } from '../src/db/retention.js';
 import { insertWebhookInteractions } from '../src/db/webhook-queries.js';
 import { runRetention } from '../src/services/retention.js';
 import { createTestContext, type TestContext } from './support/context.js';
 
 /**
- * Retention of everything that holds a phone number or a person's trace, besides the interactions
- * themselves (src/services/retention.test.ts): each table is seeded with one row past its retention and one
- * within it, and only the first goes.
+ * Retention of everything that holds a phone number or a person's trace: the interactions and the event ids
+ * that de-duplicate them, then each table around them, seeded with one row past its retention and one within
+ * it, of which only the first goes.
  */
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = Date.UTC(2026, 10, 22, 6, 0, 0);
@@ -20,6 +22,7 @@ async function exec(c: TestContext, sql: string, args: (string | number | null)[
   return (await c.deps.db.$client.execute({ sql, args })).rows.map((r) => ({ ...r }));
 }
 
+/** Seeds through the path the webhooks write with; the interaction's Twilio SID is `CA<id>`. */
 async function seedInteraction(c: TestContext, id: string, createdAt: number) {
   await insertWebhookInteractions(
     c.deps.db,
@@ -85,6 +88,61 @@ async function seedAt(c: TestContext, label: string, at: number) {
 
 const left = async (c: TestContext, table: string, column: string) =>
   (await exec(c, `select ${column} as k from ${table} order by 1`)).map((r) => String(r.k));
+
+describe('retention', () => {
+  it('deletes interactions older than RETENTION_DAYS and keeps the rest', async () => {
+    ctx = await createTestContext({ env: { RETENTION_DAYS: '30' }, deps: { now: () => NOW } });
+    await seedInteraction(ctx, 'old', NOW - 31 * DAY);
+    await seedInteraction(ctx, 'edge', NOW - 30 * DAY + 1000);
+    await seedInteraction(ctx, 'new', NOW - DAY);
+
+    const removed = await runRetention(ctx.deps);
+
+    expect(removed.interactions).toBe(1);
+    expect(await findInteraction(ctx.deps.db, 'CAold')).toBeUndefined();
+    expect(await findInteraction(ctx.deps.db, 'CAedge')).toBeDefined();
+    expect(await findInteraction(ctx.deps.db, 'CAnew')).toBeDefined();
+    expect(ctx.logger.lines).toContainEqual(
+      expect.objectContaining({ message: 'retention: expired rows deleted' }),
+    );
+  });
+
+  it('forgets event ids past the de-duplication window, so only recent redeliveries are caught', async () => {
+    ctx = await createTestContext({ env: { RETENTION_DAYS: '90' }, deps: { now: () => NOW } });
+    await claimEvent(ctx.deps.db, 'twilio', 'old', NOW - 31 * DAY);
+    await claimEvent(ctx.deps.db, 'twilio', 'recent', NOW - 29 * DAY);
+
+    const removed = await runRetention(ctx.deps);
+
+    expect(removed.processedEvents).toBe(1);
+    expect(await claimEvent(ctx.deps.db, 'twilio', 'old', NOW)).toBe(true);
+    expect(await claimEvent(ctx.deps.db, 'twilio', 'recent', NOW)).toBe(false);
+  });
+
+  it('never keeps event ids longer than the interactions they de-duplicate', async () => {
+    ctx = await createTestContext({ env: { RETENTION_DAYS: '7' }, deps: { now: () => NOW } });
+    await claimEvent(ctx.deps.db, 'auth0', 'eight-days', NOW - 8 * DAY);
+    expect((await runRetention(ctx.deps)).processedEvents).toBe(1);
+  });
+
+  it('works through more expired rows than one batch', async () => {
+    ctx = await createTestContext({ deps: { now: () => NOW } });
+    for (let i = 0; i < 7; i++) {
+      await seedInteraction(ctx, `${i}`, NOW - 400 * DAY);
+      await claimEvent(ctx.deps.db, 'log-stream', `e${i}`, NOW - 400 * DAY);
+    }
+    await seedInteraction(ctx, 'keep', NOW);
+
+    const removed = await purgeExpired(
+      ctx.deps.db,
+      { interactionsBefore: NOW - DAY, eventsBefore: NOW - DAY, auditBefore: NOW - DAY, now: NOW },
+      3,
+    );
+
+    expect(removed).toMatchObject({ interactions: 7, processedEvents: 7 });
+    expect(await findInteraction(ctx.deps.db, 'CAkeep')).toBeDefined();
+  });
+});
 
 describe('retention of what surrounds the interactions', () => {
   it('deletes caller verifications, OTP deliveries, enrollment decisions and /verify data past RETENTION_DAYS', async () => {
