@@ -72,6 +72,9 @@ async function expectRetryable(res: Response) {
   expect(typeof body.error?.requestId).toBe('string');
   // Leaks nothing of the statement (its parameters hold numbers).
   expect(JSON.stringify(body)).not.toMatch(/insert|update|\+1415/i);
+  // A sender retries after Retry-After, as it is told: by then the failed statement is finalized (see
+  // src/node/libsql-busy-heal.ts) and the connection commits again.
+  await new Promise((resolve) => setTimeout(resolve, Number(res.headers.get('retry-after')) * 1000));
 }
 
 describe('writes that meet another process’s write lock', () => {

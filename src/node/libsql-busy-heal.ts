@@ -49,23 +49,30 @@ export function healStatementsAfterBusy(): void {
   const proto = Object.getPrototypeOf(probe.prepare('select 1')) as StatementLike;
   probe.close();
 
+  // A busy failure leaves its statement "in progress" until it is finalized. The collection runs before the
+  // next statement of any caller (by then the failed one's stack has unwound: it is garbage), or on a
+  // timer when nothing else runs. Node runs native finalizers shortly after a collection, not during it,
+  // so a retry within a few milliseconds can still meet the broken connection (and gets another 503); the
+  // 503 says Retry-After: 1, by which time the connection commits again.
+  let pending = false;
   let scheduled = false;
-  let last = 0;
+  const collect = () => {
+    pending = false;
+    gc();
+  };
   const collectSoon = () => {
+    pending = true;
     if (scheduled) return;
     scheduled = true;
-    setTimeout(
-      () => {
-        scheduled = false;
-        last = Date.now();
-        gc();
-      },
-      Math.max(0, last + MIN_GAP_MS - Date.now()),
-    ).unref();
+    setTimeout(() => {
+      scheduled = false;
+      if (pending) collect();
+    }, MIN_GAP_MS).unref();
   };
   for (const method of ['run', 'all'] as const) {
     const original = proto[method];
     proto[method] = function (this: StatementLike, ...args: unknown[]) {
+      if (pending) collect();
       try {
         return original.apply(this, args);
       } catch (err) {
