@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { claimEvent, findInteraction } from '../src/db/interactions.js';
+import { findInteraction } from '../src/db/interactions.js';
+import { claimEvent } from '../src/db/processed-events.js';
 import { purgeExpired } from '../src/db/retention.js';
 import { insertWebhookInteractions } from '../src/db/webhook-queries.js';
 import { runRetention } from '../src/services/retention.js';

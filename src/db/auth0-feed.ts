@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, inArray, isNull, lte, ne, sql } from 'drizzle-orm';
-import type { Db } from './client.js';
+import type { Db, Writer } from './client.js';
 import {
   accounts,
   type EnrollmentDecisionKind,
@@ -9,47 +9,12 @@ import {
   otpDeliveries,
   type PhoneSource,
   phoneLinks,
-  processedEvents,
 } from './schema.js';
 
 /**
  * Queries of the Auth0 feed: event idempotency inside transactions, enrollment decisions, OTP deliveries
  * and the rate-limit counts over them. Readers for other surfaces (the agent console) are at the bottom.
  */
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-export type Writer = Db | Tx;
-
-// --- event idempotency (same table as claimEvent, usable inside a transaction) ---
-
-/** True the first time an event id is seen for a source. */
-export async function claimFeedEvent(
-  w: Writer,
-  source: string,
-  eventId: string,
-  at: number,
-): Promise<boolean> {
-  const rows = await w
-    .insert(processedEvents)
-    .values({ source, eventId, receivedAt: at, response: null })
-    .onConflictDoNothing()
-    .returning({ eventId: processedEvents.eventId });
-  return rows.length > 0;
-}
-
-export async function storeFeedEventResponse(w: Writer, source: string, eventId: string, response: string) {
-  await w
-    .update(processedEvents)
-    .set({ response })
-    .where(and(eq(processedEvents.source, source), eq(processedEvents.eventId, eventId)));
-}
-
-/** Forgets a claim whose processing failed, so a retry with the same id is processed again. */
-export async function releaseFeedEvent(w: Writer, source: string, eventId: string) {
-  await w
-    .delete(processedEvents)
-    .where(and(eq(processedEvents.source, source), eq(processedEvents.eventId, eventId)));
-}
 
 // --- accounts and links ---
 

@@ -4,6 +4,9 @@ import { drizzle } from 'drizzle-orm/libsql/web';
 import * as schema from './schema.js';
 
 export type Db = LibSQLDatabase<typeof schema> & { $client: Client };
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** The database or a transaction on it: writes that may run inside a caller's transaction take this. */
+export type Writer = Db | Tx;
 
 /**
  * Wraps a libSQL client made by the entry (`@libsql/client` on Node, `@libsql/client/web` on Workers).

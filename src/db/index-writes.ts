@@ -1,5 +1,5 @@
 import { and, eq, isNull, lte, ne, sql } from 'drizzle-orm';
-import type { Db } from './client.js';
+import type { Writer } from './client.js';
 import { accounts, PHONE_SOURCES, type PhoneSource, phoneLinks } from './schema.js';
 
 /**
@@ -42,9 +42,6 @@ export interface LinkRemoval {
 
 /** Rows per multi-row INSERT: far below SQLite's variable limit, big enough to amortize statements. */
 export const WRITE_CHUNK = 500;
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-type Writer = Db | Tx;
 
 function chunks<T>(rows: readonly T[], size = WRITE_CHUNK): T[][] {
   const out: T[][] = [];

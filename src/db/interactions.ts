@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, gte, lt, or } from 'drizzle-orm';
 import type { Match } from '../services/matching.js';
 import type { Db } from './client.js';
-import { type InteractionChannel, interactions, processedEvents } from './schema.js';
+import { type InteractionChannel, interactions } from './schema.js';
 
 export interface InteractionFlags {
   sharedLine?: boolean;
@@ -93,36 +93,4 @@ export async function listInteractionsUpdatedSince(db: Db, after: { at: number; 
     .orderBy(asc(interactions.updatedAt), asc(interactions.id))
     .limit(limit);
   return rows.map(toRecord);
-}
-
-/**
- * Claims an event id for a source. True the first time; false for every redelivery.
- * The optional response is what the first delivery answered, for retries that must get the same answer.
- */
-export async function claimEvent(
-  db: Db,
-  source: string,
-  eventId: string,
-  at: number,
-  response?: string,
-): Promise<boolean> {
-  const rows = await db
-    .insert(processedEvents)
-    .values({ source, eventId, receivedAt: at, response: response ?? null })
-    .onConflictDoNothing()
-    .returning({ eventId: processedEvents.eventId });
-  return rows.length > 0;
-}
-
-export async function findEventResponse(
-  db: Db,
-  source: string,
-  eventId: string,
-): Promise<string | null | undefined> {
-  const rows = await db
-    .select({ response: processedEvents.response })
-    .from(processedEvents)
-    .where(and(eq(processedEvents.source, source), eq(processedEvents.eventId, eventId)))
-    .limit(1);
-  return rows[0]?.response;
 }

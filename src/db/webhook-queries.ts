@@ -1,7 +1,7 @@
 import type { InStatement, Row } from '@libsql/client/web';
 import type { Match } from '../services/matching.js';
 import type { Db } from './client.js';
-import { findEventResponse, type InteractionFlags, type InteractionRecord } from './interactions.js';
+import type { InteractionFlags, InteractionRecord } from './interactions.js';
 import { type LinkRow, policyWarningSql } from './lookup.js';
 import type { InteractionChannel, PhoneSource } from './schema.js';
 
@@ -172,16 +172,6 @@ export async function findInteractionsBySids(
     bySid.set(record.twilioSid, record);
   }
   return bySid;
-}
-
-export { findEventResponse };
-
-/** Replaces the answer stored with a claimed event (when the first guess at it turned out wrong). */
-export async function updateEventResponse(db: Db, source: string, eventId: string, response: string) {
-  await db.$client.execute({
-    sql: 'update processed_events set response = ? where source = ? and event_id = ?',
-    args: [response, source, eventId],
-  });
 }
 
 /** Twilio's CallStatus values in the order a call moves through them; the last five all end it. */

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { agentAuthMode } from '../config.js';
-import { claimEvent } from '../db/interactions.js';
+import { claimEvent } from '../db/processed-events.js';
 import type { AppDeps, AppEnv } from '../deps.js';
 import { ApiError } from '../errors.js';
 import {

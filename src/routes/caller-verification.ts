@@ -1,5 +1,5 @@
 import { type Context, Hono } from 'hono';
-import { claimEvent, findEventResponse } from '../db/interactions.js';
+import { claimEvent, findEventResponse } from '../db/processed-events.js';
 import type { AppDeps } from '../deps.js';
 import { describeError } from '../logger.js';
 import {

@@ -1,5 +1,4 @@
-import { claimFeedEvent, releaseFeedEvent, storeFeedEventResponse } from '../db/auth0-feed.js';
-import { findEventResponse } from '../db/interactions.js';
+import { claimEvent, findEventResponse, releaseEvent, storeEventResponse } from '../db/processed-events.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { describeError } from '../logger.js';
@@ -46,13 +45,13 @@ export async function handleAuth0Event(
 
   if (event.type === 'user.registered' || event.type === 'user.login') {
     const answer = await deps.db.transaction(async (tx) => {
-      if (!(await claimFeedEvent(tx, ACTION_SOURCE, webhookId, deps.now()))) return undefined;
+      if (!(await claimEvent(tx, ACTION_SOURCE, webhookId, deps.now()))) return undefined;
       const applied =
         event.type === 'user.registered'
           ? await applyUserRegistered(tx, event.user, at, ctx)
           : await applyUserLogin(tx, event, at, ctx);
       const result: AppliedAnswer = { ok: true, applied };
-      await storeFeedEventResponse(tx, ACTION_SOURCE, webhookId, JSON.stringify(result));
+      await storeEventResponse(tx, ACTION_SOURCE, webhookId, JSON.stringify(result));
       return result;
     });
     if (answer) return { answer, replayed: false };
@@ -62,7 +61,7 @@ export async function handleAuth0Event(
     throw inProgress();
   }
 
-  if (!(await claimFeedEvent(deps.db, ACTION_SOURCE, webhookId, deps.now()))) {
+  if (!(await claimEvent(deps.db, ACTION_SOURCE, webhookId, deps.now()))) {
     const raced = await previousAnswer(deps, webhookId);
     if (raced) return { answer: raced, replayed: true };
     throw inProgress();
@@ -89,17 +88,17 @@ export async function handleAuth0Event(
     }
   } catch (err) {
     // Nothing was sent (or the outcome is unknown before Twilio answered): the retry may run again.
-    await releaseFeedEvent(deps.db, ACTION_SOURCE, webhookId).catch(() => undefined);
+    await releaseEvent(deps.db, ACTION_SOURCE, webhookId).catch(() => undefined);
     throw err;
   }
   if (retryable) {
-    await releaseFeedEvent(deps.db, ACTION_SOURCE, webhookId);
+    await releaseEvent(deps.db, ACTION_SOURCE, webhookId);
     return { answer, replayed: false };
   }
   // The outcome is final (a code may have gone out): the claim is kept whatever happens next, so a retry
   // under this id never sends again. Storing the answer is best-effort; without it a retry gets 409.
   try {
-    await storeFeedEventResponse(deps.db, ACTION_SOURCE, webhookId, JSON.stringify(answer));
+    await storeEventResponse(deps.db, ACTION_SOURCE, webhookId, JSON.stringify(answer));
   } catch (err) {
     deps.logger.error('auth0 event answer not stored; the claim stays, a retry gets 409', {
       webhookId,

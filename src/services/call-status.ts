@@ -1,4 +1,5 @@
-import { claimEvent, findInteraction } from '../db/interactions.js';
+import { findInteraction } from '../db/interactions.js';
+import { claimEvent } from '../db/processed-events.js';
 import { advanceCallStatus, CALL_STATUS_RANK } from '../db/webhook-queries.js';
 import type { AppDeps } from '../deps.js';
 import {

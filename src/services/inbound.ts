@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
-import { findEventResponse, type InteractionRecord } from '../db/interactions.js';
+import type { InteractionRecord } from '../db/interactions.js';
+import { findEventResponse, storeEventResponse } from '../db/processed-events.js';
 import type { InteractionChannel } from '../db/schema.js';
-import { updateEventResponse } from '../db/webhook-queries.js';
 import type { AppDeps } from '../deps.js';
 import { describeError } from '../logger.js';
 import { maskPhone, normalizePhone } from '../phone/normalize.js';
@@ -159,7 +159,7 @@ async function persist(
     ? firstAnswer
     : (attempt.answered ?? renderTwiml(config, message.channel, message.sid, record.matches.length));
   if (token && !claimed) return (await findEventResponse(db, EVENT_SOURCE, token)) ?? answer;
-  if (token && answer !== firstAnswer) await updateEventResponse(db, EVENT_SOURCE, token, answer);
+  if (token && answer !== firstAnswer) await storeEventResponse(db, EVENT_SOURCE, token, answer);
   return answer;
 }
 

@@ -1,4 +1,5 @@
-import { findLastSentOtp, findLiveLinksOfUser, markAccountDeleted, type Writer } from '../db/auth0-feed.js';
+import { findLastSentOtp, findLiveLinksOfUser, markAccountDeleted } from '../db/auth0-feed.js';
+import type { Writer } from '../db/client.js';
 import {
   type AccountInput,
   type LinkInput,

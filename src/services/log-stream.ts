@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { claimFeedEvent } from '../db/auth0-feed.js';
 import type { Db } from '../db/client.js';
+import { claimEvent } from '../db/processed-events.js';
 import type { Logger } from '../logger.js';
 import { constantTimeEqual } from './constant-time.js';
 import { applyLogEvent, HANDLED_LOG_TYPES, type LogEvent } from './lifecycle.js';
@@ -109,7 +109,7 @@ export async function ingestLogEvents(
     const outcomes = await deps.db.transaction(async (tx) => {
       const out: string[] = [];
       for (const event of chunk) {
-        if (!(await claimFeedEvent(tx, LOG_SOURCE, event.logId, deps.now()))) out.push('duplicate');
+        if (!(await claimEvent(tx, LOG_SOURCE, event.logId, deps.now()))) out.push('duplicate');
         else out.push(await applyLogEvent(tx, event, { region: deps.region }));
       }
       return out;
