@@ -2,7 +2,7 @@ import { type Context, Hono } from 'hono';
 import type { AppDeps } from '../deps.js';
 import { badRequest } from '../errors.js';
 import { handleCallStatus } from '../services/call-status.js';
-import { handleInbound } from '../services/inbound.js';
+import { handleInbound, type InboundMessage } from '../services/inbound.js';
 import {
   type TwilioEnv,
   type TwilioParams,
@@ -53,24 +53,28 @@ export function twilioRoutes(deps: AppDeps) {
   const app = new Hono<TwilioEnv>();
   app.use(twilioSignature(deps.config));
 
-  app.post('/voice', async (c) => {
-    const params = formParams(c);
-    const from = required(params, 'From');
-    const twiml = await handleInbound(
-      deps,
-      {
-        channel: 'voice',
-        sid: requiredSid(params, 'CallSid'),
-        from,
-        to: twilioParam(params, 'To') ?? null,
-        stirVerstat: twilioParam(params, 'StirVerstat') || null,
-        region: regionOf(c),
-        idempotencyToken: c.req.header(IDEMPOTENCY_HEADER),
-      },
-      backgroundFor(c, deps),
-    );
-    return c.body(twiml, 200, TWIML_HEADERS);
-  });
+  /** A call or a text: the same path (normalize, match, record, publish, TwiML), keyed by its own SID. */
+  const inbound = (channel: InboundMessage['channel'], ...sidNames: string[]) =>
+    async function answerInbound(c: Context<TwilioEnv>) {
+      const params = formParams(c);
+      const from = required(params, 'From');
+      const twiml = await handleInbound(
+        deps,
+        {
+          channel,
+          sid: requiredSid(params, ...sidNames),
+          from,
+          to: twilioParam(params, 'To') ?? null,
+          stirVerstat: twilioParam(params, 'StirVerstat') || null,
+          region: regionOf(c),
+          idempotencyToken: c.req.header(IDEMPOTENCY_HEADER),
+        },
+        backgroundFor(c, deps),
+      );
+      return c.body(twiml, 200, TWIML_HEADERS);
+    };
+
+  app.post('/voice', inbound('voice', 'CallSid'));
 
   app.post('/voice/menu', (c) => {
     const params = formParams(c);
@@ -96,24 +100,7 @@ export function twilioRoutes(deps: AppDeps) {
 
   app.route('/voice/verify', callerVerificationRoutes(deps));
 
-  app.post('/sms', async (c) => {
-    const params = formParams(c);
-    const from = required(params, 'From');
-    const twiml = await handleInbound(
-      deps,
-      {
-        channel: 'sms',
-        sid: requiredSid(params, 'MessageSid', 'SmsSid'),
-        from,
-        to: twilioParam(params, 'To') ?? null,
-        stirVerstat: twilioParam(params, 'StirVerstat') || null,
-        region: regionOf(c),
-        idempotencyToken: c.req.header(IDEMPOTENCY_HEADER),
-      },
-      backgroundFor(c, deps),
-    );
-    return c.body(twiml, 200, TWIML_HEADERS);
-  });
+  app.post('/sms', inbound('sms', 'MessageSid', 'SmsSid'));
 
   return app;
 }
