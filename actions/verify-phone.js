@@ -6,7 +6,14 @@
  * and sends the user back to /continue with a signed result; only a valid result lets the login finish.
  *
  * Secrets: CALLERPOP_URL (e.g. https://callerpop.example.com) and CALLERPOP_SECRET (callerpop's
- * AUTH0_WEBHOOK_SECRET, the whsec_… value the other callerpop Actions use). No dependencies.
+ * AUTH0_WEBHOOK_SECRET, the whsec_… value the other callerpop Actions use; several space-separated while
+ * rotating: the first signs, any is accepted). No dependencies.
+ *
+ * What Auth0 does with the tokens is in "Redirect with Actions" (auth0/docs-v2
+ * main/docs/customize/actions/redirect-with-actions.mdx): encodeToken() signs sub, iss, exp, ip and the
+ * payload (no state: Auth0 adds `state` to the URL itself); validateToken() checks the signature, the expiry
+ * and the token's `state` claim against this login, and exposes the custom claims as its result. Whether it
+ * also returns sub/iss/iat is not documented, so this Action reads only callerpop's own claims.
  */
 const crypto = require('node:crypto');
 
@@ -19,17 +26,35 @@ const VERIFIED_AT_FIELD = 'callerpop_phone_verified_at';
 const REDIRECT_TOKEN_TTL = 300;
 /** Must match src/services/redirect-token.ts: the JWT key is derived from the shared secret. */
 const REDIRECT_KEY_LABEL = 'callerpop/verify-phone/redirect-token/v1';
+/** Must match RESULT_CLAIMS in src/services/redirect-token.ts. */
+const RESULT_USER_ID = 'callerpop_user_id';
+const RESULT_PHONE = 'callerpop_phone';
+const RESULT_VERIFIED_AT = 'callerpop_verified_at';
 const E164 = /^\+[1-9]\d{1,14}$/;
 
 function settings(event) {
   const secrets = event.secrets || {};
   const base =
     typeof secrets.CALLERPOP_URL === 'string' ? secrets.CALLERPOP_URL.trim().replace(/\/+$/, '') : '';
-  const shared = typeof secrets.CALLERPOP_SECRET === 'string' ? secrets.CALLERPOP_SECRET : '';
-  if (!/^https?:\/\/[^/]+$/i.test(base) || shared === '') return null;
-  // Separate key for the JWTs: the shared secret also signs the Standard Webhooks calls to callerpop.
-  const secret = crypto.createHmac('sha256', shared).update(REDIRECT_KEY_LABEL).digest('base64url');
-  return { base, secret };
+  const shared = typeof secrets.CALLERPOP_SECRET === 'string' ? secrets.CALLERPOP_SECRET.split(/\s+/) : [];
+  const keys = shared
+    .filter(Boolean)
+    // A separate key per secret for the JWTs: each secret also signs the Standard Webhooks calls to callerpop.
+    .map((secret) => crypto.createHmac('sha256', secret).update(REDIRECT_KEY_LABEL).digest('base64url'));
+  if (!/^https?:\/\/[^/]+$/i.test(base) || keys.length === 0) return null;
+  return { base, keys };
+}
+
+/** The result callerpop sent back, checked with each key in turn (rotation); null when none accepts it. */
+function validateResult(api, keys) {
+  for (const secret of keys) {
+    try {
+      return api.redirect.validateToken({ secret, tokenParameterName: 'session_token' });
+    } catch (_err) {
+      // Not signed with this key, expired, or made for another login: try the next key, if any.
+    }
+  }
+  return null;
 }
 
 /** The profile's number as typed at sign-up, without the punctuation people put between digits. */
@@ -74,13 +99,15 @@ exports.onExecutePostLogin = async (event, api) => {
     );
     return;
   }
-  const payload = {};
+  // A fresh nonce makes every token unique: Auth0's own claims (sub, iss, exp, ip) repeat when one user starts
+  // two logins in the same second, and callerpop accepts each token once.
+  const payload = { nonce: crypto.randomBytes(12).toString('base64url') };
   if (current) payload.phone = current.slice(0, 64);
   if (verified) payload.verified_phone = verified;
   const account = accountLabel(user);
   if (account) payload.account = account;
   const token = api.redirect.encodeToken({
-    secret: config.secret,
+    secret: config.keys[0],
     expiresInSeconds: REDIRECT_TOKEN_TTL,
     payload,
   });
@@ -95,37 +122,32 @@ exports.onContinuePostLogin = async (event, api) => {
     );
     return;
   }
-  let result;
-  try {
-    // Checks the signature, the expiry and that the token was made for this login's state.
-    result = api.redirect.validateToken({ secret: config.secret, tokenParameterName: 'session_token' });
-  } catch (_err) {
+  // Checks the signature, the expiry and that the token was made for this login's state.
+  const result = validateResult(api, config.keys);
+  if (!result) {
     api.access.deny(
       'Phone verification failed: the result did not come from callerpop or has expired. Please sign in again.',
     );
     return;
   }
-  if (!result || result.sub !== event.user.user_id) {
+  // callerpop's own claim, not `sub`: whether validateToken() returns the standard claims is undocumented.
+  if (result[RESULT_USER_ID] !== event.user.user_id) {
     api.access.deny('Phone verification failed: the result was made for another user. Please sign in again.');
     return;
   }
-  if (result.iss !== config.base) {
-    api.access.deny(
-      'Phone verification failed: the result was not issued by the configured callerpop. Please sign in again.',
-    );
-    return;
-  }
-  if (result.verified !== true || typeof result.phone !== 'string' || !E164.test(result.phone)) {
+  const phone = result[RESULT_PHONE];
+  if (typeof phone !== 'string' || !E164.test(phone)) {
     api.access.deny('Phone verification failed: no verified phone number came back. Please sign in again.');
     return;
   }
-  api.user.setAppMetadata(VERIFIED_FIELD, result.phone);
+  const verifiedAt = result[RESULT_VERIFIED_AT];
+  api.user.setAppMetadata(VERIFIED_FIELD, phone);
   api.user.setAppMetadata(
     VERIFIED_AT_FIELD,
     new Date(
-      (typeof result.iat === 'number' ? result.iat : Math.floor(Date.now() / 1000)) * 1000,
+      (typeof verifiedAt === 'number' && Number.isFinite(verifiedAt) ? verifiedAt : Date.now() / 1000) * 1000,
     ).toISOString(),
   );
   // The profile now names the verified number in E.164, so the next login compares equal and skips the page.
-  api.user.setUserMetadata(PHONE_FIELD, result.phone);
+  api.user.setUserMetadata(PHONE_FIELD, phone);
 };

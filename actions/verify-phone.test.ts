@@ -2,7 +2,12 @@ import { createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deriveRedirectSecret, REDIRECT_KEY_LABEL, signHs256 } from '../src/services/redirect-token.js';
-import { type ActionUser, FakeAuth0Tenant, loadAction } from '../test/support/fake-auth0-redirect.js';
+import {
+  type ActionUser,
+  FakeAuth0Tenant,
+  loadAction,
+  REDIRECT_READINGS,
+} from '../test/support/fake-auth0-redirect.js';
 
 /**
  * The Action alone, run as Auth0 runs it (CommonJS, Node built-ins only) against an `api.redirect` that
@@ -13,6 +18,7 @@ const action = loadAction(resolve(import.meta.dirname, 'verify-phone.js'));
 const DOMAIN = 'tenant.eu.auth0.com';
 const CALLERPOP = 'https://callerpop.example.com';
 const SECRET = `whsec_${Buffer.from('a-shared-secret-of-32-bytes-long!').toString('base64')}`;
+const NEW_SECRET = `whsec_${Buffer.from('the-next-shared-secret-32-bytes!!').toString('base64')}`;
 const tenant = new FakeAuth0Tenant(DOMAIN, { CALLERPOP_URL: `${CALLERPOP}/`, CALLERPOP_SECRET: SECRET });
 
 function user(id: string, meta: Record<string, unknown> = {}, app: Record<string, unknown> = {}): ActionUser {
@@ -26,8 +32,13 @@ function claimsOf(token: string): Record<string, unknown> {
   >;
 }
 
-/** A result token exactly as callerpop makes it, with overrides. */
-async function result(login: { state: string }, sub: string, overrides: Record<string, unknown> = {}) {
+/** A result token exactly as callerpop makes it (createResultToken), with overrides. */
+async function result(
+  login: { state: string },
+  sub: string,
+  overrides: Record<string, unknown> = {},
+  secret = SECRET,
+) {
   const now = Math.floor(Date.now() / 1000);
   return signHs256(
     {
@@ -35,14 +46,15 @@ async function result(login: { state: string }, sub: string, overrides: Record<s
       aud: DOMAIN,
       sub,
       state: login.state,
-      phone: '+14155550123',
-      verified: true,
       iat: now,
       exp: now + 120,
       jti: 'j1',
+      callerpop_user_id: sub,
+      callerpop_phone: '+14155550123',
+      callerpop_verified_at: now,
       ...overrides,
     },
-    await deriveRedirectSecret(SECRET),
+    await deriveRedirectSecret(secret),
   );
 }
 
@@ -54,7 +66,9 @@ describe('onExecutePostLogin', () => {
     expect(`${url.origin}${url.pathname}`).toBe(`${CALLERPOP}/verify`);
     expect(url.searchParams.get('state')).toBe(login.state);
     const claims = claimsOf(url.searchParams.get('session_token') ?? '');
-    expect(claims).toMatchObject({ iss: DOMAIN, sub: 'auth0|1', state: login.state, phone: '4155550123' });
+    expect(claims).toMatchObject({ iss: DOMAIN, sub: 'auth0|1', phone: '4155550123' });
+    // Auth0 puts the state in the URL, never in the token.
+    expect(claims.state).toBeUndefined();
     expect(Number(claims.exp) - Number(claims.iat)).toBe(300);
     expect(claims.verified_phone).toBeUndefined();
   });
@@ -119,19 +133,43 @@ describe('onExecutePostLogin', () => {
     const expected = createHmac('sha256', SECRET).update(REDIRECT_KEY_LABEL).digest('base64url');
     expect(await deriveRedirectSecret(SECRET)).toBe(expected);
   });
+
+  it('signs with the first of several space-separated secrets, never with the whole string', async () => {
+    const rotating = new FakeAuth0Tenant(DOMAIN, {
+      CALLERPOP_URL: CALLERPOP,
+      CALLERPOP_SECRET: `${NEW_SECRET} ${SECRET}`,
+    });
+    const outcome = await rotating.login(action, user('auth0|1')).execute();
+    const token = new URL(outcome.redirectUrl ?? '').searchParams.get('session_token') ?? '';
+    const [h, p, sig] = token.split('.');
+    expect(sig).toBe(
+      createHmac('sha256', await deriveRedirectSecret(NEW_SECRET))
+        .update(`${h}.${p}`)
+        .digest('base64url'),
+    );
+  });
 });
 
-describe('onContinuePostLogin', () => {
+describe.each(Object.entries(REDIRECT_READINGS))('onContinuePostLogin (%s)', (_name, readings) => {
+  const tenant = new FakeAuth0Tenant(
+    DOMAIN,
+    { CALLERPOP_URL: `${CALLERPOP}/`, CALLERPOP_SECRET: SECRET },
+    readings,
+  );
+
   it('records a verified number from callerpop in app_metadata and the profile', async () => {
     const login = tenant.login(action, user('auth0|7', { phone_number: '4155550123' }));
     await login.execute();
     const outcome = await login.resume({
-      query: { state: login.state, session_token: await result(login, 'auth0|7') },
+      query: {
+        state: login.state,
+        session_token: await result(login, 'auth0|7', { callerpop_verified_at: 1.8e9 }),
+      },
     });
     expect(outcome.denied).toBeUndefined();
-    expect(outcome.appMetadata).toMatchObject({
+    expect(outcome.appMetadata).toEqual({
       callerpop_verified_phone: '+14155550123',
-      callerpop_phone_verified_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      callerpop_phone_verified_at: new Date(1.8e9 * 1000).toISOString(),
     });
     expect(outcome.userMetadata).toEqual({ phone_number: '+14155550123' });
   });
@@ -141,6 +179,32 @@ describe('onContinuePostLogin', () => {
     await login.execute();
     const outcome = await login.resume({ body: { session_token: await result(login, 'auth0|8') } });
     expect(outcome.denied).toBeUndefined();
+  });
+
+  it('accepts a result signed with any of its secrets (rotation)', async () => {
+    const rotating = new FakeAuth0Tenant(
+      DOMAIN,
+      { CALLERPOP_URL: CALLERPOP, CALLERPOP_SECRET: `${NEW_SECRET} ${SECRET}` },
+      readings,
+    );
+    for (const secret of [SECRET, NEW_SECRET]) {
+      const login = rotating.login(action, user('auth0|10'));
+      await login.execute();
+      const outcome = await login.resume({
+        query: { state: login.state, session_token: await result(login, 'auth0|10', {}, secret) },
+      });
+      expect(outcome.denied).toBeUndefined();
+    }
+  });
+
+  it('refuses user A’s result inside user B’s login, even with B’s state', async () => {
+    // What callerpop makes when Alice opens /verify with her own token and Bob's state parameter.
+    const bob = tenant.login(action, user('auth0|bob'));
+    await bob.execute();
+    const token = await result(bob, 'auth0|alice');
+    const outcome = await bob.resume({ query: { state: bob.state, session_token: token } });
+    expect(outcome.denied).toMatch(/another user|did not come from/);
+    expect(outcome.appMetadata).toEqual({});
   });
 
   const refusals: [string, (login: { state: string }) => Promise<string>, RegExp][] = [
@@ -153,17 +217,35 @@ describe('onContinuePostLogin', () => {
     ['another transaction', async () => result({ state: 'other-state' }, 'auth0|9'), /did not come from/],
     ['another user', async (l) => result(l, 'auth0|someone-else'), /did not come from|another user/],
     [
+      'another user under our own claim only',
+      async (l) => result(l, 'auth0|9', { callerpop_user_id: 'auth0|someone-else' }),
+      /another user/,
+    ],
+    [
+      'no user claim of ours',
+      async (l) => result(l, 'auth0|9', { callerpop_user_id: undefined }),
+      /another user/,
+    ],
+    [
       'an expired result',
       async (l) => result(l, 'auth0|9', { exp: Math.floor(Date.now() / 1000) - 1 }),
       /expired/,
     ],
     [
-      'another issuer',
-      async (l) => result(l, 'auth0|9', { iss: 'https://evil.example' }),
-      /configured callerpop/,
+      'the incoming token sent back as a result',
+      async () => {
+        const login = tenant.login(action, user('auth0|9'));
+        const { redirectUrl } = await login.execute();
+        return new URL(redirectUrl ?? '').searchParams.get('session_token') ?? '';
+      },
+      /did not come from|another user/,
     ],
-    ['an unverified result', async (l) => result(l, 'auth0|9', { verified: false }), /no verified phone/],
-    ['a non-E.164 number', async (l) => result(l, 'auth0|9', { phone: '415 555 0123' }), /no verified phone/],
+    ['no number', async (l) => result(l, 'auth0|9', { callerpop_phone: undefined }), /no verified phone/],
+    [
+      'a non-E.164 number',
+      async (l) => result(l, 'auth0|9', { callerpop_phone: '415 555 0123' }),
+      /no verified phone/,
+    ],
   ];
   for (const [name, make, reason] of refusals) {
     it(`denies the login for ${name}`, async () => {

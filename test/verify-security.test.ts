@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { deriveRedirectSecret, signHs256 } from '../src/services/redirect-token.js';
 import { TEST_ENV } from './support/context.js';
+import { REDIRECT_READINGS } from './support/fake-auth0-redirect.js';
 import {
   AUTH0_DOMAIN,
   createVerifyHarness,
@@ -17,11 +18,14 @@ afterEach(async () => h?.close());
 const PHONE = '+14155550123';
 const CONTINUE = `https://${AUTH0_DOMAIN}/continue`;
 
-/** A token as the Action would make it, with the claims a test wants to get wrong. */
+/**
+ * A token as encodeToken() makes it (redirect-with-actions.mdx, "Pass data to the external site": sub, iss,
+ * exp, ip, the payload; iat in real tokens; no state), with the claims a test wants to get wrong.
+ */
 async function craft(claims: Record<string, unknown>, secret?: string) {
   const now = Math.floor(h.clock.now / 1000);
   return signHs256(
-    { iss: AUTH0_DOMAIN, sub: 'auth0|mallory', state: 'st-1', iat: now, exp: now + 300, ...claims },
+    { iss: AUTH0_DOMAIN, sub: 'auth0|mallory', ip: '203.0.113.7', iat: now, exp: now + 300, ...claims },
     secret ?? (await deriveRedirectSecret(TEST_ENV.AUTH0_WEBHOOK_SECRET)),
   );
 }
@@ -62,9 +66,9 @@ describe('the token coming in', () => {
   it('refuses a token whose claims were edited after signing', async () => {
     h = await createVerifyHarness();
     const [head, , sig] = (await craft({})).split('.');
-    const body = Buffer.from(
-      JSON.stringify({ iss: AUTH0_DOMAIN, sub: 'auth0|admin', state: 'st-1', exp: 9e9 }),
-    ).toString('base64url');
+    const body = Buffer.from(JSON.stringify({ iss: AUTH0_DOMAIN, sub: 'auth0|admin', exp: 9e9 })).toString(
+      'base64url',
+    );
     expect((await open(new PageClient(h.ctx), `${head}.${body}.${sig}`)).status).toBe(401);
   });
 
@@ -74,7 +78,6 @@ describe('the token coming in', () => {
     const claims = {
       iss: AUTH0_DOMAIN,
       sub: 'auth0|x',
-      state: 'st-1',
       exp: Math.floor(h.clock.now / 1000) + 60,
     };
     expect((await open(new PageClient(h.ctx), `${b64({ alg: 'none' })}.${b64(claims)}.`)).status).toBe(401);
@@ -98,9 +101,34 @@ describe('the token coming in', () => {
     expect((await open(new PageClient(h.ctx), await craft({ iss: undefined }))).status).toBe(401);
   });
 
-  it('refuses a token presented with another transaction’s state', async () => {
+  it('binds the session to the state parameter it arrived with, never to a claim in the token', async () => {
     h = await createVerifyHarness();
-    expect((await open(new PageClient(h.ctx), await craft({ state: 'st-1' }), 'st-2')).status).toBe(401);
+    const page = new PageClient(h.ctx);
+    // Auth0 makes no state claim; one put there by someone else is ignored.
+    expect((await open(page, await craft({ state: 'st-claimed', phone: PHONE }), 'st-query')).status).toBe(
+      303,
+    );
+    const csrf = await page.csrf();
+    expect((await page.post('/verify/number', { csrf, phone: PHONE, channel: 'sms' })).status).toBe(303);
+    const res = await page.post('/verify/code', { csrf, code: h.twilio.lastCode(PHONE) ?? '' });
+    const location = new URL(res.headers.get('location') ?? '');
+    expect(location.searchParams.get('state')).toBe('st-query');
+    const claims = JSON.parse(
+      Buffer.from(location.searchParams.get('session_token')?.split('.')[1] ?? '', 'base64url').toString(),
+    ) as Record<string, unknown>;
+    expect(claims).toMatchObject({
+      state: 'st-query',
+      sub: 'auth0|mallory',
+      callerpop_user_id: 'auth0|mallory',
+    });
+  });
+
+  it('opens a session for each of two logins of one user in the same second', async () => {
+    h = await createVerifyHarness();
+    const first = await h.tenant.login(h.action, newUser('auth0|twice', PHONE)).execute();
+    const second = await h.tenant.login(h.action, newUser('auth0|twice', PHONE)).execute();
+    expect((await new PageClient(h.ctx).get(first.redirectUrl ?? '')).status).toBe(303);
+    expect((await new PageClient(h.ctx).get(second.redirectUrl ?? '')).status).toBe(303);
   });
 
   it('refuses a token used a second time, from any browser', async () => {
@@ -177,6 +205,34 @@ describe('the way back', () => {
     expect(outcome?.denied).toMatch(/has expired/);
   });
 });
+
+describe.each(Object.entries(REDIRECT_READINGS))(
+  'a result for the wrong user (Auth0 plays “%s”)',
+  (_n, readings) => {
+    it('refuses user A’s result inside user B’s login', async () => {
+      h = await createVerifyHarness({ readings });
+      // Alice opens the page with her own link but the state parameter of Bob's login (the token has no state
+      // claim, so nothing at callerpop can tell): the result is bound to Bob's state, and made for Alice.
+      const bob = h.tenant.login(h.action, newUser('auth0|bob'));
+      const bobUrl = new URL((await bob.execute()).redirectUrl ?? '');
+      const alice = h.tenant.login(h.action, newUser('auth0|alice', PHONE));
+      const aliceUrl = new URL((await alice.execute()).redirectUrl ?? '');
+      aliceUrl.searchParams.set('state', bobUrl.searchParams.get('state') ?? '');
+      const page = new PageClient(h.ctx);
+      expect((await page.get(aliceUrl.toString())).status).toBe(303);
+      const csrf = await page.csrf();
+      await page.post('/verify/number', { csrf, phone: PHONE, channel: 'sms' });
+      const res = await page.post('/verify/code', { csrf, code: h.twilio.lastCode(PHONE) ?? '' });
+      const location = new URL(res.headers.get('location') ?? '');
+      expect(location.searchParams.get('state')).toBe(bob.state);
+
+      const outcome = await h.tenant.continue(Object.fromEntries(location.searchParams));
+      expect(outcome?.denied).toMatch(/Phone verification failed/);
+      expect(bob.outcome.appMetadata).toEqual({});
+      expect(bob.outcome.userMetadata).toEqual({});
+    });
+  },
+);
 
 describe('the form', () => {
   async function session() {

@@ -31,8 +31,9 @@ function randomToken(bytes = 32): string {
 }
 
 /**
- * Opens a session from the Action's redirect: the token must verify and must never have been used.
- * Returns the cookie value (the session's only credential).
+ * Opens a session from the Action's redirect: the token must verify and must never have been used. The
+ * session is bound to the `state` query parameter Auth0 sent beside the token (the token has no `state`
+ * claim); the result token carries that state back. Returns the cookie value (the session's only credential).
  */
 export async function openSession(
   deps: AppDeps,
@@ -43,9 +44,8 @@ export async function openSession(
   let claims: Awaited<ReturnType<typeof verifyIncomingToken>>;
   try {
     claims = await verifyIncomingToken(input.token, {
-      secret: setup.redirectSecret,
+      secrets: setup.redirectSecrets,
       auth0Domain: setup.auth0Domain,
-      state: input.state,
       now,
     });
   } catch (err) {
@@ -79,7 +79,7 @@ export async function openSession(
   await createVerifySession(deps.db, {
     id: await sha256Hex(cookie),
     userId: claims.sub,
-    state: claims.state,
+    state: input.state,
     csrfToken: randomToken(),
     status: 'number',
     e164,
@@ -114,8 +114,10 @@ export async function continueUrl(
   session: VerifySession,
 ): Promise<string> {
   if (!session.e164) throw new Error('continueUrl needs a verified number');
+  const [signingSecret] = setup.redirectSecrets;
+  if (!signingSecret) throw new Error('no redirect secret');
   const token = await createResultToken({
-    secret: setup.redirectSecret,
+    secret: signingSecret,
     issuer: deps.config.PUBLIC_BASE_URL,
     auth0Domain: setup.auth0Domain,
     sub: session.userId,

@@ -1,5 +1,5 @@
 import type { AppDeps } from '../deps.js';
-import { bareDomain, deriveRedirectSecret } from './redirect-token.js';
+import { bareDomain, deriveRedirectSecrets } from './redirect-token.js';
 import { createTwilioVerify, type TwilioVerify } from './twilio-verify.js';
 
 /**
@@ -39,7 +39,8 @@ export interface FieldError {
 export interface VerifySetup {
   auth0Domain: string;
   continueBase: string;
-  redirectSecret: string;
+  /** One JWT key per shared secret: the first signs results, any verifies what the Action made. */
+  redirectSecrets: string[];
   twilioVerify: TwilioVerify;
 }
 
@@ -51,7 +52,7 @@ export async function loadVerifySetup(deps: AppDeps): Promise<VerifySetup | null
   return {
     auth0Domain,
     continueBase: (config.AUTH0_CONTINUE_BASE_URL ?? `https://${auth0Domain}`).replace(/\/+$/, ''),
-    redirectSecret: await deriveRedirectSecret(config.AUTH0_WEBHOOK_SECRET),
+    redirectSecrets: await deriveRedirectSecrets(config.AUTH0_WEBHOOK_SECRET),
     twilioVerify: createTwilioVerify({
       baseUrl: config.TWILIO_VERIFY_BASE_URL,
       serviceSid: config.TWILIO_VERIFY_SERVICE_SID,

@@ -1,13 +1,22 @@
 /**
- * The two signed tokens of the phone verification redirect, HS256 with Web Crypto (runs on Node and Workers):
- * - incoming: made by the post-login Action with `api.redirect.encodeToken()` (iss = the tenant domain,
- *   sub = user id, exp, iat, state, plus the Action's payload);
- * - outgoing: the result callerpop hands back to Auth0's `/continue`, which the Action reads with
- *   `api.redirect.validateToken()` (signature, exp, state) and then checks itself (sub, iss, verified).
+ * The two signed tokens of the phone verification redirect, HS256 with Web Crypto (runs on Node and Workers).
+ * What Auth0 puts in and checks is in Auth0's "Redirect with Actions" page
+ * (auth0/docs-v2 main/docs/customize/actions/redirect-with-actions.mdx):
+ * - incoming: made by the post-login Action with `api.redirect.encodeToken()`. "Pass data to the external
+ *   site" lists its claims: `sub` (the user id), `iss` (the tenant's hostname), `exp`, `ip` and the payload's
+ *   claims; real tokens also carry `iat`. There is no `state` claim: Auth0 adds `state` as a query parameter
+ *   beside the token ("Overview"), so the session is bound to that parameter, not to the token.
+ * - outgoing: the result callerpop hands back to Auth0's `/continue`. `api.redirect.validateToken()` checks
+ *   its signature, its expiry and that its `state` claim is the transaction's ("Pass information back to the
+ *   Action"), so it carries `state`, `sub`, `iss`, `iat` and `exp`. Whether validateToken() returns those
+ *   standard claims is not documented ("other custom claims will be exposed as the payload"), so what the
+ *   Action reads back sits in claims of callerpop's own (`callerpop_*`).
  *
- * Both are signed with a key derived from the one secret the Action and callerpop already share
+ * Both are signed with keys derived from the secrets the Action and callerpop already share
  * (CALLERPOP_SECRET in the Action, AUTH0_WEBHOOK_SECRET here), so the Standard Webhooks key and the JWT key
- * are never the same bytes. The Action derives it the same way (see actions/verify-phone.js).
+ * are never the same bytes. Either side may hold several space-separated secrets while rotating: the first
+ * signs, any verifies (docs/auth0.md, "Rotating the secret"). The Action derives them the same way
+ * (actions/verify-phone.js).
  */
 
 export const REDIRECT_KEY_LABEL = 'callerpop/verify-phone/redirect-token/v1';
@@ -20,7 +29,7 @@ const MAX_INCOMING_LIFETIME_SECONDS = 3600;
 /** How long the result token is valid: the browser follows the redirect at once. */
 export const RESULT_TOKEN_TTL_SECONDS = 120;
 
-export type RedirectTokenProblem = 'malformed' | 'signature' | 'expired' | 'issuer' | 'claims' | 'state';
+export type RedirectTokenProblem = 'malformed' | 'signature' | 'expired' | 'issuer' | 'claims';
 
 export class RedirectTokenError extends Error {
   constructor(readonly problem: RedirectTokenProblem) {
@@ -32,7 +41,6 @@ export class RedirectTokenError extends Error {
 export interface IncomingClaims {
   /** Auth0 user id. */
   sub: string;
-  state: string;
   exp: number;
   /** The number in the user's profile, as typed at sign-up (unvalidated), when the Action knows one. */
   phone?: string;
@@ -80,6 +88,16 @@ export async function deriveRedirectSecret(sharedSecret: string): Promise<string
   return base64UrlEncode(new Uint8Array(mac));
 }
 
+/**
+ * One JWT key per space-separated shared secret, in their order: the first signs what callerpop makes, every
+ * one is accepted on what comes in. Each secret is derived on its own, never the whole string.
+ */
+export async function deriveRedirectSecrets(sharedSecrets: string): Promise<string[]> {
+  const secrets = sharedSecrets.split(/\s+/).filter((s) => s !== '');
+  if (secrets.length === 0) throw new Error('no shared secret to derive the redirect key from');
+  return Promise.all(secrets.map(deriveRedirectSecret));
+}
+
 export async function sha256Hex(input: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(input)));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
@@ -93,8 +111,14 @@ export async function signHs256(claims: Record<string, unknown>, secret: string)
   return `${input}.${base64UrlEncode(new Uint8Array(mac))}`;
 }
 
-/** Checks the signature (constant time, by Web Crypto) and returns the claims; nothing else. */
-export async function verifyHs256(token: string, secret: string): Promise<Record<string, unknown>> {
+/**
+ * Checks the signature (constant time, by Web Crypto) against each secret in turn and returns the claims;
+ * nothing else.
+ */
+export async function verifyHs256(
+  token: string,
+  secrets: string | readonly string[],
+): Promise<Record<string, unknown>> {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw new RedirectTokenError('malformed');
   const parts = token.split('.');
   if (parts.length !== 3) throw new RedirectTokenError('malformed');
@@ -111,27 +135,24 @@ export async function verifyHs256(token: string, secret: string): Promise<Record
   if (!isRecord(header) || header.alg !== 'HS256' || (header.typ !== undefined && header.typ !== 'JWT'))
     throw new RedirectTokenError('malformed');
   if (!isRecord(claims)) throw new RedirectTokenError('malformed');
-  const ok = await crypto.subtle.verify(
-    'HMAC',
-    await hmacKey(secret),
-    base64UrlDecode(s),
-    encoder.encode(`${h}.${p}`),
-  );
-  if (!ok) throw new RedirectTokenError('signature');
-  return claims;
+  const signature = base64UrlDecode(s);
+  const signed = encoder.encode(`${h}.${p}`);
+  for (const secret of typeof secrets === 'string' ? [secrets] : secrets)
+    if (await crypto.subtle.verify('HMAC', await hmacKey(secret), signature, signed)) return claims;
+  throw new RedirectTokenError('signature');
 }
 
 /**
- * Verifies the token the Action made: signature, expiry, issuer (the configured Auth0 domain, never the
- * request), and that it belongs to the `state` it arrived with.
+ * Verifies the token the Action made: signature, expiry and issuer (the configured Auth0 domain, never the
+ * request). `iat` and `ip` are optional; a `state` claim is neither needed nor read (Auth0 makes none).
  */
 export async function verifyIncomingToken(
   token: string,
-  options: { secret: string; auth0Domain: string; state: string; now: number },
+  options: { secrets: readonly string[]; auth0Domain: string; now: number },
 ): Promise<IncomingClaims> {
-  const claims = await verifyHs256(token, options.secret);
+  const claims = await verifyHs256(token, options.secrets);
   const nowSec = Math.floor(options.now / 1000);
-  const { exp, iat, iss, sub, state } = claims;
+  const { exp, iat, iss, sub } = claims;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new RedirectTokenError('claims');
   if (exp + LEEWAY_SECONDS <= nowSec) throw new RedirectTokenError('expired');
   if (typeof iat === 'number' && (iat > nowSec + LEEWAY_SECONDS || exp - iat > MAX_INCOMING_LIFETIME_SECONDS))
@@ -140,9 +161,7 @@ export async function verifyIncomingToken(
     throw new RedirectTokenError('claims');
   if (!issuerMatches(iss, options.auth0Domain)) throw new RedirectTokenError('issuer');
   if (typeof sub !== 'string' || sub === '' || sub.length > 256) throw new RedirectTokenError('claims');
-  if (typeof state !== 'string' || state === '' || state !== options.state)
-    throw new RedirectTokenError('state');
-  const result: IncomingClaims = { sub, state, exp };
+  const result: IncomingClaims = { sub, exp };
   if (typeof claims.phone === 'string' && claims.phone.trim() !== '')
     result.phone = claims.phone.slice(0, 64);
   if (typeof claims.verified_phone === 'string' && claims.verified_phone !== '')
@@ -152,7 +171,20 @@ export async function verifyIncomingToken(
   return result;
 }
 
-/** The result token for Auth0's `/continue`: bound to the transaction's `state` and to the user. */
+/**
+ * The claims the Action reads back. Its own names: validateToken() may return only custom claims, so the
+ * Action compares `callerpop_user_id` with `event.user.user_id` rather than `sub`.
+ */
+export const RESULT_CLAIMS = {
+  userId: 'callerpop_user_id',
+  phone: 'callerpop_phone',
+  verifiedAt: 'callerpop_verified_at',
+} as const;
+
+/**
+ * The result token for Auth0's `/continue`: the standard claims validateToken() checks (`state` from the
+ * query the session was opened with, `sub`, `iss`, `iat`, `exp`) plus callerpop's own.
+ */
 export async function createResultToken(input: {
   secret: string;
   issuer: string;
@@ -170,11 +202,12 @@ export async function createResultToken(input: {
       aud: input.auth0Domain,
       sub: input.sub,
       state: input.state,
-      phone: input.phone,
-      verified: true,
       iat,
       exp: iat + RESULT_TOKEN_TTL_SECONDS,
       jti: input.jti,
+      [RESULT_CLAIMS.userId]: input.sub,
+      [RESULT_CLAIMS.phone]: input.phone,
+      [RESULT_CLAIMS.verifiedAt]: iat,
     },
     input.secret,
   );

@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findLinksByE164 } from '../../src/db/lookup.js';
 import { launchChromium } from '../support/chromium.js';
-import { startContinueServer } from '../support/fake-auth0-redirect.js';
+import { REDIRECT_READINGS, startContinueServer } from '../support/fake-auth0-redirect.js';
 import { createVerifyHarness, newUser, type VerifyHarness } from '../support/verify-harness.js';
 
 /**
@@ -142,6 +142,27 @@ describe('phone verification page in Chromium', () => {
     await expect(page.locator('#denied').textContent()).resolves.toMatch(/Phone verification failed/);
     expect(bob.outcome.appMetadata).toEqual({});
   });
+
+  // What Auth0's pages leave open (what validateToken() returns, iat, how strict it is): the login completes
+  // under every reading of it.
+  for (const [index, [name, readings]] of Object.entries(REDIRECT_READINGS).entries()) {
+    it(`completes a login when Auth0 plays “${name}”`, async () => {
+      h.tenant.readings = readings;
+      const phone = `+1415555020${index}`;
+      const login = h.tenant.login(h.action, newUser(`auth0|reading${index}`));
+      const { redirectUrl } = await login.execute();
+      await page.goto(redirectUrl ?? '');
+      await page.getByLabel('Mobile phone number').fill(phone);
+      await page.getByRole('button', { name: 'Send code' }).click();
+      await page.locator('h1', { hasText: 'Enter your code' }).waitFor();
+      await page.getByLabel('Verification code').fill(h.twilio.lastCode(phone) ?? '');
+      await page.getByRole('button', { name: 'Verify', exact: true }).click();
+      await page.locator('#signed-in').waitFor();
+      expect(new URL(page.url()).searchParams.get('state')).toBe(login.state);
+      expect(login.outcome.denied).toBeUndefined();
+      expect(login.outcome.appMetadata.callerpop_verified_phone).toBe(phone);
+    });
+  }
 
   it('shows a clear page for a forged token and for an expired one', async () => {
     const login = h.tenant.login(h.action, newUser('auth0|carol', PHONE));

@@ -6,16 +6,69 @@ import type { AddressInfo } from 'node:net';
 import vm from 'node:vm';
 
 /**
- * Auth0's side of "Redirect with Actions", as documented:
- * - `api.redirect.sendUserTo(url, { query })` sends the user to `url` with the query plus Auth0's `state`;
- * - `api.redirect.encodeToken({ secret, expiresInSeconds, payload })` makes an HS256 JWT with
- *   iss = the tenant domain, sub = the user id, iat, exp, the transaction's `state`, and the payload as claims;
- * - `api.redirect.validateToken({ secret, tokenParameterName })` reads `event.request.query/body[name]`,
- *   checks the signature, the standard claims (iat, exp, sub, iss, state), the expiry, that `state` equals
- *   this transaction's and that `sub` is this user, and throws otherwise;
- * - `/continue?state=…` resumes the transaction once (the state is spent) by calling onContinuePostLogin.
+ * Auth0's side of "Redirect with Actions", as its documentation describes it. Every behaviour below cites
+ * the page it follows; `REDIRECT_PAGE` is auth0/docs-v2 main/docs/customize/actions/redirect-with-actions.mdx,
+ * `API_PAGE` is main/docs/actions/reference/post-login/post-login-api-object.mdx ("api.redirect").
+ * Where the pages are silent, `RedirectReadings` chooses a reading, and the tests run under each.
  * The Action itself runs as Auth0 runs it: CommonJS, `exports`, `require` of Node built-ins only.
  */
+
+/**
+ * What the documentation leaves open. Each field is one question the pages do not settle.
+ */
+export interface RedirectReadings {
+  /**
+   * What `validateToken()` returns. REDIRECT_PAGE, "Pass information back to the Action": "Any other custom
+   * claims will be exposed as the `payload`"; whether sub/iss/iat/exp/state are in it too is not said.
+   * 'custom': only the claims that are not standard; 'all': every claim of the token.
+   */
+  validateTokenReturns: 'custom' | 'all';
+  /**
+   * Whether the token `encodeToken()` makes carries `iat`. REDIRECT_PAGE, "Pass data to the external site",
+   * lists sub, iss, exp, ip and the payload; tokens seen from real tenants also carry iat.
+   */
+  encodeTokenIat: boolean;
+  /**
+   * What `validateToken()` checks beyond the three things REDIRECT_PAGE lists (signature, expiry, state):
+   * 'documented' checks only those; 'strict' also insists on every standard claim of the page's table
+   * (sub, iss, exp, state, plus iat) and on `sub` being this login's user.
+   */
+  validateTokenChecks: 'documented' | 'strict';
+}
+
+/** Every combination the tests run under: the least Auth0 might do, and the most. */
+export const REDIRECT_READINGS: Record<string, RedirectReadings> = {
+  'custom claims only, no iat, documented checks': {
+    validateTokenReturns: 'custom',
+    encodeTokenIat: false,
+    validateTokenChecks: 'documented',
+  },
+  'all claims, iat, strict checks': {
+    validateTokenReturns: 'all',
+    encodeTokenIat: true,
+    validateTokenChecks: 'strict',
+  },
+  'custom claims only, iat, strict checks': {
+    validateTokenReturns: 'custom',
+    encodeTokenIat: true,
+    validateTokenChecks: 'strict',
+  },
+  'all claims, no iat, documented checks': {
+    validateTokenReturns: 'all',
+    encodeTokenIat: false,
+    validateTokenChecks: 'documented',
+  },
+};
+
+/** The reading used where a test does not choose one. */
+export const DEFAULT_READINGS: RedirectReadings = {
+  validateTokenReturns: 'custom',
+  encodeTokenIat: true,
+  validateTokenChecks: 'documented',
+};
+
+/** The claims a JWT library treats as registered, plus Auth0's `state`; the rest are "custom claims". */
+const STANDARD_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'state', 'ip']);
 
 export interface PostLoginAction {
   onExecutePostLogin: (event: ActionEvent, api: PostLoginApi) => Promise<void>;
@@ -34,7 +87,7 @@ export interface ActionUser {
 export interface ActionEvent {
   user: ActionUser;
   secrets: Record<string, string>;
-  request: { hostname: string; query: Record<string, string>; body: Record<string, string> };
+  request: { hostname: string; ip: string; query: Record<string, string>; body: Record<string, string> };
   transaction: { protocol: string };
 }
 
@@ -102,6 +155,13 @@ export interface LoginOutcome {
   userMetadata: Record<string, unknown>;
 }
 
+export interface LoginOptions {
+  canRedirect?: boolean;
+  protocol?: string;
+  /** event.request.ip: the `ip` claim of encodeToken()'s token. */
+  ip?: string;
+}
+
 /** One login transaction: its state, its user, the Action's effects. */
 export class FakeLogin {
   readonly state = randomBytes(24).toString('base64url');
@@ -112,7 +172,7 @@ export class FakeLogin {
     readonly tenant: FakeAuth0Tenant,
     readonly action: PostLoginAction,
     readonly user: ActionUser,
-    readonly options: { canRedirect?: boolean; protocol?: string } = {},
+    readonly options: LoginOptions = {},
   ) {}
 
   private event(
@@ -121,7 +181,12 @@ export class FakeLogin {
     return {
       user: this.user,
       secrets: this.tenant.secrets,
-      request: { hostname: this.tenant.domain, query: request.query ?? {}, body: request.body ?? {} },
+      request: {
+        hostname: this.tenant.domain,
+        ip: this.options.ip ?? '203.0.113.7',
+        query: request.query ?? {},
+        body: request.body ?? {},
+      },
       transaction: { protocol: this.options.protocol ?? 'oidc-basic-profile' },
     };
   }
@@ -130,6 +195,7 @@ export class FakeLogin {
     const outcome = this.outcome;
     const tenant = this.tenant;
     const state = this.state;
+    const readings = tenant.readings;
     return {
       access: {
         deny: (reason) => {
@@ -145,41 +211,51 @@ export class FakeLogin {
         },
       },
       redirect: {
+        // API_PAGE, "api.redirect.canRedirect()": false for resource-owner and refresh-token grants and prompt=none.
         canRedirect: () => this.options.canRedirect ?? true,
+        // REDIRECT_PAGE, "Overview" and "Start a redirect": the user goes to the URL with the query options
+        // appended, and Auth0 "also passes a `state` parameter in that URL".
         sendUserTo: (url, options) => {
           const target = new URL(url);
           for (const [k, v] of Object.entries(options?.query ?? {})) target.searchParams.set(k, v);
           target.searchParams.set('state', state);
           outcome.redirectUrl = target.toString();
         },
+        // REDIRECT_PAGE, "Pass data to the external site": sub (user_id), iss (the tenant's hostname), exp
+        // (expiresInSeconds, default 900), ip, the payload's claims, HS256 with the secret. No `state` claim.
         encodeToken: ({ secret, expiresInSeconds = 900, payload = {} }) => {
-          const iat = Math.floor(tenant.now() / 1000);
-          return signJwt(
-            {
-              ...payload,
-              iss: tenant.domain,
-              sub: event.user.user_id,
-              state,
-              iat,
-              exp: iat + expiresInSeconds,
-            },
-            secret,
-          );
+          const now = Math.floor(tenant.now() / 1000);
+          const claims: Record<string, unknown> = {
+            ...payload,
+            sub: event.user.user_id,
+            iss: tenant.domain,
+            exp: now + expiresInSeconds,
+            ip: event.request.ip,
+          };
+          if (readings.encodeTokenIat) claims.iat = now;
+          return signJwt(claims, secret);
         },
+        // REDIRECT_PAGE, "Pass information back to the Action": the token is read from the query or body
+        // parameter `tokenParameterName` (API_PAGE), and "validated to ensure that: the signature is valid; the
+        // token is not expired; the `state` claim within the token matches the `state` parameter used as part
+        // of the redirect". It throws otherwise; what it returns is a reading (see RedirectReadings).
         validateToken: ({ secret, tokenParameterName = 'session_token' }) => {
           const token = event.request.query[tokenParameterName] ?? event.request.body[tokenParameterName];
           if (typeof token !== 'string' || token === '') throw new Error('The session token is missing');
           const claims = verifyJwt(token, secret);
-          for (const name of ['iat', 'exp', 'sub', 'iss', 'state'])
-            if (claims[name] === undefined) throw new Error('Missing or invalid standard claims');
           if (typeof claims.exp !== 'number' || claims.exp <= Math.floor(tenant.now() / 1000))
             throw new Error('The session token is invalid: jwt expired');
           if (claims.state !== state)
             throw new Error(
               'The session token is invalid: State in the token does not match the /continue state.',
             );
-          if (claims.sub !== event.user.user_id) throw new Error('Missing or invalid standard claims');
-          return claims;
+          if (readings.validateTokenChecks === 'strict') {
+            for (const name of ['iat', 'exp', 'sub', 'iss', 'state'])
+              if (claims[name] === undefined) throw new Error('Missing or invalid standard claims');
+            if (claims.sub !== event.user.user_id) throw new Error('Missing or invalid standard claims');
+          }
+          if (readings.validateTokenReturns === 'all') return claims;
+          return Object.fromEntries(Object.entries(claims).filter(([name]) => !STANDARD_CLAIMS.has(name)));
         },
       },
     };
@@ -192,7 +268,11 @@ export class FakeLogin {
     return this.outcome;
   }
 
-  /** What `/continue` does: resume this transaction once with the request's query and body. */
+  /**
+   * What `/continue` does: REDIRECT_PAGE, "Overview" (5.): "the Actions pipeline is resumed on the same Action
+   * that invoked the redirect" by calling onContinuePostLogin with the request's query and body. The login then
+   * ends, so a second /continue with the same state finds nothing to resume.
+   */
   async resume(request: {
     query?: Record<string, string>;
     body?: Record<string, string>;
@@ -211,17 +291,26 @@ export class FakeLogin {
 export class FakeAuth0Tenant {
   readonly pending = new Map<string, FakeLogin>();
   now: () => number = () => Date.now();
+  /** The Action's secrets (event.secrets); a test may change them between steps of a login (rotation). */
+  secrets: Record<string, string>;
 
   constructor(
     readonly domain: string,
-    readonly secrets: Record<string, string>,
-  ) {}
+    secrets: Record<string, string>,
+    public readings: RedirectReadings = DEFAULT_READINGS,
+  ) {
+    this.secrets = secrets;
+  }
 
-  login(action: PostLoginAction, user: ActionUser, options?: { canRedirect?: boolean; protocol?: string }) {
+  login(action: PostLoginAction, user: ActionUser, options?: LoginOptions) {
     return new FakeLogin(this, action, user, options);
   }
 
-  /** Resumes the transaction named by `state`, as Auth0's /continue does; unknown or spent state → null. */
+  /**
+   * Resumes the transaction named by `state`, as Auth0's /continue does (REDIRECT_PAGE, "Resume the
+   * authentication flow": without the original state the user gets `invalid_request`); unknown or spent
+   * state → null.
+   */
   async continue(query: Record<string, string>): Promise<LoginOutcome | null> {
     const login = query.state ? this.pending.get(query.state) : undefined;
     if (!login) return null;

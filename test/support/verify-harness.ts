@@ -1,6 +1,14 @@
 import { resolve } from 'node:path';
+import { createApp } from '../../src/app.js';
 import { createTestContext, TEST_ENV, type TestContext } from './context.js';
-import { type ActionUser, FakeAuth0Tenant, loadAction, type PostLoginAction } from './fake-auth0-redirect.js';
+import {
+  type ActionUser,
+  DEFAULT_READINGS,
+  FakeAuth0Tenant,
+  loadAction,
+  type PostLoginAction,
+  type RedirectReadings,
+} from './fake-auth0-redirect.js';
 import { FakeTwilioVerify } from './fake-twilio-verify.js';
 
 /**
@@ -17,11 +25,16 @@ export interface VerifyHarness {
   tenant: FakeAuth0Tenant;
   action: PostLoginAction;
   clock: { now: number };
+  /**
+   * Gives callerpop another AUTH0_WEBHOOK_SECRET from now on, over the same database (a secret rotation step);
+   * the Actions' CALLERPOP_SECRET is `tenant.secrets`.
+   */
+  setCallerpopSecret: (secrets: string) => void;
   close: () => Promise<void>;
 }
 
 export async function createVerifyHarness(
-  options: { env?: Record<string, string>; landlines?: string[] } = {},
+  options: { env?: Record<string, string>; landlines?: string[]; readings?: RedirectReadings } = {},
 ): Promise<VerifyHarness> {
   const clock = { now: Date.now() };
   const twilio = await new FakeTwilioVerify({
@@ -40,10 +53,11 @@ export async function createVerifyHarness(
     },
     deps: { now: () => clock.now },
   });
-  const tenant = new FakeAuth0Tenant(AUTH0_DOMAIN, {
-    CALLERPOP_URL: ctx.config.PUBLIC_BASE_URL,
-    CALLERPOP_SECRET: TEST_ENV.AUTH0_WEBHOOK_SECRET,
-  });
+  const tenant = new FakeAuth0Tenant(
+    AUTH0_DOMAIN,
+    { CALLERPOP_URL: ctx.config.PUBLIC_BASE_URL, CALLERPOP_SECRET: TEST_ENV.AUTH0_WEBHOOK_SECRET },
+    options.readings ?? DEFAULT_READINGS,
+  );
   tenant.now = () => clock.now;
   return {
     ctx,
@@ -51,6 +65,12 @@ export async function createVerifyHarness(
     tenant,
     action: loadAction(ACTION_PATH),
     clock,
+    setCallerpopSecret: (secrets) => {
+      const config = { ...ctx.deps.config, AUTH0_WEBHOOK_SECRET: secrets };
+      ctx.deps = { ...ctx.deps, config };
+      ctx.config = config;
+      ctx.app = createApp(ctx.deps);
+    },
     close: async () => {
       ctx.close();
       await twilio.close();
