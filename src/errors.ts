@@ -37,11 +37,34 @@ const CODES: Record<number, string> = {
   429: 'rate_limited',
 };
 
-/** SQLITE_BUSY (another writer holds the lock past busy_timeout), however deep the driver wrapped it. */
-function isDatabaseBusy(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) return true;
+/** SQLite's codes for a database that cannot be used right now (as opposed to a statement that is wrong). */
+const UNAVAILABLE_SQLITE =
+  /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN|NOMEM|INTERRUPT|PROTOCOL|NOTADB|CORRUPT)/;
+/** @libsql/client's codes for a remote database that did not answer (hrana.js mapHranaErrorCode). */
+const UNAVAILABLE_LIBSQL = new Set([
+  'SERVER_ERROR',
+  'HRANA_PROTO_ERROR',
+  'HRANA_CLOSED_ERROR',
+  'HRANA_WEBSOCKET_ERROR',
+  'CLIENT_CLOSED',
+  'TRANSACTION_CLOSED',
+  'INTERNAL_ERROR',
+]);
+const UNAVAILABLE_NETWORK = /^(ECONN|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|UND_ERR_)/;
+
+/**
+ * The database (or the way to it) failed, not the statement: busy, full, read-only, unreachable. Work that
+ * fails this way is worth retrying later; work that fails any other way fails for what it is.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const { code, name, message } = e as { code?: unknown; name?: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      if (UNAVAILABLE_SQLITE.test(code) || UNAVAILABLE_LIBSQL.has(code) || UNAVAILABLE_NETWORK.test(code))
+        return true;
+    }
+    if (name === 'AbortError' || name === 'TimeoutError') return true;
+    if (message === 'fetch failed' || message === 'Network connection lost.') return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;
@@ -62,11 +85,12 @@ export function handleError(err: Error, c: Context): Response {
     const code = CODES[status] ?? 'error';
     return c.json(errorBody(c, code, err.message || code.replaceAll('_', ' ')), status);
   }
-  if (isDatabaseBusy(err)) {
-    // Transient: the sender (an Action, a Log Stream, an agent's browser) retries; nothing was written.
-    c.get('logger')?.warn('database busy', { error: describeError(err) });
+  if (isDatabaseUnavailable(err)) {
+    // Transient (busy, full, unreachable): the sender (an Action, a Log Stream, an agent's browser) retries;
+    // nothing was written.
+    c.get('logger')?.warn('database unavailable', { error: describeError(err) });
     c.header('Retry-After', '1');
-    return c.json(errorBody(c, 'unavailable', 'The database is busy; retry shortly'), 503);
+    return c.json(errorBody(c, 'unavailable', 'The database is unavailable; retry shortly'), 503);
   }
   // The message may quote query parameters (phone numbers): log it masked, never the stack's raw text.
   c.get('logger')?.error('unhandled error', { error: describeError(err) });

@@ -105,7 +105,8 @@ describe('writes that meet another process’s write lock', () => {
         type: 'gd_enrollment_complete',
         user_id: 'auth0|alice',
         log_id: '90001',
-        details: { authenticator: { type: 'sms' }, phone_number: '+14155550100' },
+        // As logs-schema.json places it for gd_* types: details.authenticator.phone_number.
+        details: { authenticator: { id: 'sms|dev_1', type: 'sms', phone_number: '+14155550100' } },
       },
     });
     const send = () =>

@@ -7,6 +7,7 @@ import {
   backfillSeen,
   callerVerifications,
   enrollmentDecisions,
+  heldLogEvents,
   interactions,
   otpDeliveries,
   processedEvents,
@@ -28,6 +29,7 @@ export interface PurgeResult {
   otpDeliveries: number;
   enrollmentDecisions: number;
   backfillSeen: number;
+  heldLogEvents: number;
   auditLog: number;
 }
 
@@ -56,7 +58,8 @@ const olderThan = (column: SQLiteColumn, before: number) => sql`${column} < ${be
 /**
  * Removes everything past its retention: interactions and their caller verifications, OTP deliveries and
  * enrollment decisions (recipient numbers) older than `interactionsBefore`; event ids received before
- * `eventsBefore`; audit entries older than `auditBefore`; and the seen users of backfill runs that will
+ * `eventsBefore`; held log items (whole log events: personal data) older than `interactionsBefore`; audit
+ * entries older than `auditBefore`; and the seen users of backfill runs that will
  * never finish (abandoned, or dry runs older than a day).
  */
 export async function purgeExpired(db: Db, cutoffs: PurgeCutoffs, batch = BATCH): Promise<PurgeResult> {
@@ -98,6 +101,7 @@ export async function purgeExpired(db: Db, cutoffs: PurgeCutoffs, batch = BATCH)
         or (${backfillSeen.runId} like 'dry-%' and cast(substr(${backfillSeen.runId}, 5, 13) as integer) < ${cutoffs.now - DRY_RUN_SEEN_MS})`,
       batch,
     ),
+    heldLogEvents: await purgeWhere(db, heldLogEvents, olderThan(heldLogEvents.receivedAt, before), batch),
     auditLog: await purgeWhere(db, auditLog, olderThan(auditLog.at, cutoffs.auditBefore), batch),
   };
 }

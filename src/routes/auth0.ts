@@ -1,37 +1,37 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { findPolicyWarnings, listEnrollmentDecisions, listOtpDeliveries } from '../db/auth0-feed.js';
+import { countOpenHeldLogEvents, listHeldLogEvents, resolveHeldLogEvent } from '../db/held-log-events.js';
 import type { AppDeps, AppEnv } from '../deps.js';
-import { ApiError, badRequest, unauthorized } from '../errors.js';
+import { ApiError, badRequest, notFound, unauthorized } from '../errors.js';
 import { normalizePhone } from '../phone/normalize.js';
 import { audit } from '../services/audit.js';
 import { AUTH0_EVENT_TYPES, auth0Event, describeIssues } from '../services/auth0-events.js';
 import { handleAuth0Event } from '../services/auth0-feed.js';
 import { verifyWebhook, WEBHOOK_TOLERANCE_SECONDS } from '../services/auth0-webhook.js';
-import {
-  ingestLogEvents,
-  isLogStreamAuthorized,
-  LogStreamFormatError,
-  parseLogBody,
-} from '../services/log-stream.js';
+import { replayHeldLogs } from '../services/held-logs.js';
+import { ingestLogBody, isLogStreamAuthorized } from '../services/log-stream.js';
 import { apiAuth, apiPrincipal } from './api-auth.js';
 
 /**
  * The Auth0 feed.
  *  POST /auth0/events      Action callbacks, Standard Webhooks signed with AUTH0_WEBHOOK_SECRET.
- *  POST /auth0/log-stream  Log Streams custom webhook, `Authorization` equal to AUTH0_LOG_STREAM_TOKEN.
- * Both check the caller on the raw body before parsing anything; nothing is written for a rejected request.
+ *  POST /auth0/log-stream  Log Streams custom webhook, `Authorization` equal to AUTH0_LOG_STREAM_TOKEN. Any
+ *                          body is answered 2xx once authorized: what cannot be applied is held (below).
+ * Both check the caller before reading the body; nothing is written for a rejected request.
+ *  GET  /auth0/held-logs, POST /auth0/held-logs/replay, DELETE /auth0/held-logs/:id
+ *                           Log items kept aside (for operators, like /api): list, replay, dismiss.
  *  GET  /auth0/activity     What the feed knows about one number (for agents and admins, like /api): policy
  *                           warnings, enrollment decisions, OTP deliveries and refusals. Audited as a lookup.
  */
 
 /** Action payloads are a user and a message: a few kB. */
 export const EVENTS_MAX_BODY = 64 * 1024;
-/** Auth0 batches a few hundred events at most; 1 MiB leaves room without letting anyone stream megabytes in. */
-export const LOG_STREAM_MAX_BODY = 1024 * 1024;
 
 /** Newest decisions and deliveries shown per number. */
 const ACTIVITY_LIMIT = 50;
+/** Held items listed or replayed per request. */
+const HELD_PAGE = 100;
 
 const tooLarge = (max: number) => () => {
   throw new ApiError(413, 'payload_too_large', `Body larger than ${max} bytes`);
@@ -39,6 +39,13 @@ const tooLarge = (max: number) => () => {
 
 export function auth0Routes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
+  const logDeps = (logger: AppDeps['logger']) => ({
+    db: deps.db,
+    logger,
+    now: deps.now,
+    newId: deps.newId,
+    region: deps.config.DEFAULT_REGION,
+  });
 
   app.post(
     '/events',
@@ -88,27 +95,43 @@ export function auth0Routes(deps: AppDeps) {
     },
   );
 
-  app.post(
-    '/log-stream',
-    bodyLimit({ maxSize: LOG_STREAM_MAX_BODY, onError: tooLarge(LOG_STREAM_MAX_BODY) }),
-    async (c) => {
-      if (!isLogStreamAuthorized(c.req.header('authorization'), deps.config.AUTH0_LOG_STREAM_TOKEN)) {
-        throw unauthorized('Invalid log stream token');
-      }
-      let items: unknown[];
-      try {
-        items = parseLogBody(await c.req.text());
-      } catch (err) {
-        if (err instanceof LogStreamFormatError) throw badRequest(err.message, 'malformed_json');
-        throw err;
-      }
-      const summary = await ingestLogEvents(
-        { db: deps.db, logger: c.get('logger'), now: deps.now, region: deps.config.DEFAULT_REGION },
-        items,
-      );
-      return c.json(summary);
-    },
-  );
+  app.post('/log-stream', async (c) => {
+    if (!isLogStreamAuthorized(c.req.header('authorization'), deps.config.AUTH0_LOG_STREAM_TOKEN)) {
+      throw unauthorized('Invalid log stream token');
+    }
+    const summary = await ingestLogBody(logDeps(c.get('logger')), c.req.raw.body);
+    return c.json(summary);
+  });
+
+  app.get('/held-logs', apiAuth(deps), async (c) => {
+    const all = c.req.query('status') === 'all';
+    const [items, open] = await Promise.all([
+      listHeldLogEvents(deps.db, { limit: HELD_PAGE, includeResolved: all }),
+      countOpenHeldLogEvents(deps.db),
+    ]);
+    return c.json({ open, items });
+  });
+
+  app.post('/held-logs/replay', apiAuth(deps), async (c) => {
+    const body = (await c.req.json().catch(() => ({}))) as { ids?: unknown };
+    const ids = body.ids;
+    if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string')))
+      throw badRequest('ids must be an array of held item ids', 'invalid_ids');
+    const results = await replayHeldLogs(logDeps(c.get('logger')), { ids, limit: HELD_PAGE });
+    return c.json({ results, open: await countOpenHeldLogEvents(deps.db) });
+  });
+
+  app.delete('/held-logs/:id', apiAuth(deps), async (c) => {
+    const principal = apiPrincipal(c);
+    const done = await resolveHeldLogEvent(
+      deps.db,
+      c.req.param('id'),
+      `dismissed by ${principal.id}`,
+      deps.now(),
+    );
+    if (!done) throw notFound('No open held item with that id');
+    return c.body(null, 204);
+  });
 
   app.get('/activity', apiAuth(deps), async (c) => {
     const phone = c.req.query('phone');

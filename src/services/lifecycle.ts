@@ -1,10 +1,9 @@
-import { findLastSentOtp, findLiveLinksOfUser, markAccountDeleted } from '../db/auth0-feed.js';
+import { findLastSentOtp, findLiveLinksOfUser } from '../db/auth0-feed.js';
 import type { Writer } from '../db/client.js';
 import {
   type AccountInput,
   type LinkInput,
   removeLinks,
-  replaceLinks,
   upsertAccounts,
   upsertLinks,
 } from '../db/index-writes.js';
@@ -159,7 +158,11 @@ export async function applyUserLogin(w: Writer, event: UserLoginEvent, at: numbe
   return applied;
 }
 
-async function provenNumbers(
+/**
+ * The numbers a phone MFA at `when` proves: those Auth0 named, else the one callerpop delivered the user's latest
+ * code to, else the user's only MFA phone. Shared with the log events (gd_enrollment_complete without a number).
+ */
+export async function provenNumbers(
   w: Writer,
   userId: string,
   named: readonly string[],
@@ -180,108 +183,4 @@ async function provenNumbers(
   const numbers = new Set(live.map((l) => l.e164));
   if (numbers.size === 1) return live.map((l) => ({ e164: l.e164, source: l.source }));
   return [];
-}
-
-// --- Log Streams ---
-
-export interface LogEvent {
-  logId: string;
-  type: string;
-  /** data.date in ms: the event time. */
-  at: number;
-  userId: string | undefined;
-  details: unknown;
-  description: string | undefined;
-}
-
-export const HANDLED_LOG_TYPES: ReadonlySet<string> = new Set([
-  'gd_enrollment_complete',
-  'gd_unenroll',
-  'sdu',
-  'scpn',
-]);
-
-const PHONE_KEY = /phone|recipient/i;
-const OLD_KEY = /old|previous|prior/i;
-const MASKED = /[x*•]/i;
-
-/** The first unmasked phone number under a phone-ish key in a log's details (depth-limited), skipping old values. */
-export function phoneInDetails(details: unknown, ctx: LifecycleContext, depth = 0): string | undefined {
-  if (!details || typeof details !== 'object' || depth > 4) return undefined;
-  for (const [key, value] of Object.entries(details as Record<string, unknown>)) {
-    if (OLD_KEY.test(key)) continue;
-    if (typeof value === 'string' && PHONE_KEY.test(key) && !MASKED.test(value)) {
-      const e164 = toE164(value, ctx);
-      if (e164) return e164;
-    }
-  }
-  for (const [key, value] of Object.entries(details as Record<string, unknown>)) {
-    if (OLD_KEY.test(key) || typeof value !== 'object') continue;
-    const found = phoneInDetails(value, ctx, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-/** The enrolled authenticator's kind if the log says (sms, voice, phone, otp, push…). */
-function authenticatorType(event: LogEvent): string | undefined {
-  const d = event.details as Record<string, Record<string, unknown> | undefined> | undefined;
-  const candidates = [d?.authenticator?.type, d?.enrollment?.type, d?.type, d?.authenticator_type];
-  for (const c of candidates) if (typeof c === 'string') return c.toLowerCase();
-  const match = /\((sms|voice|phone|otp|push|email|webauthn[^)]*|recovery[^)]*)\)/i.exec(
-    event.description ?? '',
-  );
-  return match?.[1]?.toLowerCase();
-}
-
-function phoneSourceFor(type: string | undefined): PhoneSource | null | undefined {
-  if (type === undefined) return undefined;
-  if (type === 'sms' || type === 'phone') return 'mfa_sms';
-  if (type === 'voice') return 'mfa_voice';
-  return null; // another factor: not ours
-}
-
-/** Applies one Log Stream event; returns what changed ('ignored: …' when nothing applies). */
-export async function applyLogEvent(w: Writer, event: LogEvent, ctx: LifecycleContext): Promise<string> {
-  const userId = event.userId;
-  if (!userId) return 'ignored: no user_id';
-  const at = event.at;
-
-  if (event.type === 'sdu') {
-    await markAccountDeleted(w, userId, at);
-    await removeLinks(w, { userId, at });
-    return 'user_deleted';
-  }
-
-  if (event.type === 'scpn') {
-    if (isPasswordlessUser({ user_id: userId, connection: null, strategy: null }))
-      return 'ignored: passwordless';
-    const e164 = phoneInDetails(event.details, ctx);
-    // The profile phone is now this number (or none) as of `at`: an older scpn arriving late changes nothing.
-    await replaceLinks(w, { userId, source: 'profile', ...(e164 ? { keep: e164 } : {}), at });
-    return e164 ? 'profile_phone_changed' : 'profile_phone_removed';
-  }
-
-  const source = phoneSourceFor(authenticatorType(event));
-  if (source === null) return 'ignored: not a phone factor';
-  const e164 = phoneInDetails(event.details, ctx);
-
-  if (event.type === 'gd_unenroll') {
-    if (e164) {
-      // With the number known, a tombstone is written even if the enrollment has not arrived yet.
-      for (const s of source ? [source] : MFA_SOURCES) await removeLinks(w, { userId, e164, source: s, at });
-    } else {
-      for (const s of source ? [source] : MFA_SOURCES) await removeLinks(w, { userId, source: s, at });
-    }
-    return 'mfa_removed';
-  }
-
-  // gd_enrollment_complete: the user typed the code, so the number is verified.
-  const proven = e164 ? [{ e164, source: source ?? 'mfa_sms' }] : await provenNumbers(w, userId, [], at);
-  if (proven.length === 0) return 'ignored: number unknown';
-  await upsertLinks(
-    w,
-    proven.map((p): LinkInput => ({ e164: p.e164, userId, source: p.source, verified: true, at })),
-  );
-  return 'mfa_enrolled';
 }
