@@ -3,16 +3,33 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /**
- * A loopback Twilio Verify v2, following the documented contract of the two endpoints callerpop uses:
- * - POST /v2/Services/{ServiceSid}/Verifications (form: To, Channel = sms | call | …): 201 with a
- *   verification (status `pending`); a new request to a number with a pending verification re-sends the same
- *   code; the 6th send within the verification's 10 minutes is refused with 60203 (429).
- * - POST /v2/Services/{ServiceSid}/VerificationCheck (form: To or VerificationSid, Code): 200 with status
- *   `approved` (valid: true) or `pending` (valid: false); the 6th check of one verification is refused with
- *   60202 (429); no pending verification (never sent, expired, approved, canceled) is 20404 (404).
- * Basic auth with the Account SID and auth token (20003, 401, otherwise); bad parameters are 60200 (400);
- * SMS to a number listed as a landline is 60205. Codes land in an inbox the test can read.
+ * A loopback Twilio Verify v2, following the documented contract of the endpoints callerpop uses. Pages, all
+ * twilio.com: `API` = /docs/verify/api/verification and /docs/verify/api/verification-check (and Twilio's
+ * OpenAPI spec, twilio/twilio-oai `spec/json/twilio_verify_v2.json`, whose descriptions are the same text),
+ * `LIMITS` = /docs/verify/api/rate-limits-and-timeouts, `ERR` = /docs/errors/<code>.
+ * - POST /v2/Services/{ServiceSid}/Verifications (form To, Channel): 201 with a verification, status
+ *   `pending` (API). "Tokens are valid for a default period of 10 minutes … The token remains the same during
+ *   its validity period … if your user makes another request within that period, they will receive the same
+ *   token" (LIMITS, "Code validity period"): a new request re-sends the same code. Whether it also returns the
+ *   same verification SID is not documented (seen so, third-party): `readings.resendSid` plays both.
+ *   The 6th send is refused: 60203 "Max send attempts reached", HTTP 429 (ERR 60203).
+ * - POST /v2/Services/{ServiceSid}/VerificationCheck (form To or VerificationSid, Code; "Either this parameter
+ *   or the `to` … must be specified", API): `approved` (valid: true) or, for a wrong code, 200 with `pending`
+ *   (valid: false; third-party observation, the docs show no wrong-code response). The 6th check is refused:
+ *   60202 "Max (5) verification check attempts reached", HTTP 429 (ERR 60202). A verification approved or
+ *   expired is "soft deleted": any later request for it is 20404, HTTP 404 (ERR 20404).
+ * - Bad parameters are 60200, HTTP 400, "The response `message` contains the name of the invalid parameter"
+ *   (ERR 60200); SMS to a landline is 60205 (ERR 60205). HTTP Basic auth with the Account SID and auth token,
+ *   else 20003, HTTP 401 (ERR 20003).
+ * Error bodies are Twilio's `{ code, message, more_info, status }` (ERR pages' examples). Codes land in an
+ * inbox the test can read, as the user would on their phone.
  */
+
+/** What the pages leave open (see above); the tests run under each. */
+export interface VerifyReadings {
+  /** A send to a number with a pending verification: the same VE… SID back, or a new one (the old one canceled). */
+  resendSid: 'same' | 'new';
+}
 
 export interface DeliveredCode {
   to: string;
@@ -39,6 +56,7 @@ export interface FakeTwilioVerifyOptions {
   /** Numbers that cannot receive SMS (60205 for Channel=sms). */
   landlines?: string[];
   now?: () => number;
+  readings?: VerifyReadings;
 }
 
 const MAX_SENDS = 5;
@@ -127,6 +145,12 @@ export class FakeTwilioVerify {
     let v = this.pendingFor(to);
     if (v) {
       if (v.sends >= MAX_SENDS) throw new TwilioError(429, 60203, 'Max send attempts reached');
+      if (this.options.readings?.resendSid === 'new') {
+        // The same code under a new SID; the superseded verification can no longer be checked.
+        v.status = 'canceled';
+        v = { ...v, sid: `VE${randomBytes(16).toString('hex')}`, status: 'pending' };
+        this.verifications.push(v);
+      }
       v.sends += 1;
       v.channel = channel;
     } else {

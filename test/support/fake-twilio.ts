@@ -11,11 +11,20 @@
  *   twilio.failNext(1, { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' });
  *   await twilio.close();
  *
- * What it checks, like Twilio: HTTP Basic auth with the Account SID and auth token (else 401, code 20003),
- * the account in the path equals the authenticated one (else 404, code 20404), form-encoded body, `To`
- * present (21604) and E.164 (21211), a sender (`From` or `MessagingServiceSid`, 21603/21606), a `Body` for
- * messages (21602), `Twiml` or `Url` for calls (21205). Successes answer 201 with a Message / Call resource.
- * Error bodies are Twilio's JSON: `{ code, message, more_info, status }`.
+ * Every behaviour follows a page of Twilio's (twilio.com; the same text is in Twilio's OpenAPI spec,
+ * twilio/twilio-oai `spec/json/twilio_api_v2010.json`):
+ * - HTTP Basic auth with the Account SID and auth token, else 401 with code 20003
+ *   (/docs/usage/requests-to-twilio, "Authenticate with HTTP"; /docs/errors/20003); the account in the path
+ *   must be the authenticated one, else 20404 (/docs/errors/20404).
+ * - Form-encoded POST bodies (/docs/usage/requests-to-twilio); `To` required (21604) and E.164 (21211).
+ * - Messages (/docs/messaging/api/message-resource, "Create a Message resource"): a sender, `From` or
+ *   `MessagingServiceSid` (21603, 21606), and a `Body` (21602); 201 with the Message resource. "When you send a
+ *   message with a Messaging Service, Twilio immediately sets the message's status to `accepted`"
+ *   (/docs/messaging/services), else `queued`; numbers such as `num_segments` come back as strings.
+ * - Calls (/docs/voice/api/call-resource, "Create a Call resource"): `From` and one of `Twiml` or `Url`
+ *   (21205); 201 with the Call resource, status `queued`.
+ * Error bodies are Twilio's JSON: `{ code, message, more_info, status }` (every /docs/errors page's example;
+ * a 429 is code 20429, /docs/errors/20429).
  * Every request that reaches an endpoint is recorded in `requests` (accepted or not); accepted ones also in
  * `messages` / `calls`.
  */
