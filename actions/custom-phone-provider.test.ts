@@ -8,6 +8,7 @@ import {
   customPhoneProviderApi,
   customPhoneProviderEvent,
   loadAction,
+  runNotification,
   type ServedApp,
   serveAuth0Fixture,
 } from '../test/support/auth0-actions.js';
@@ -84,26 +85,45 @@ describe('actions/custom-phone-provider.js', () => {
     ]);
   });
 
-  it('asks Auth0 to retry when Twilio fails transiently, and to drop when it fails for good', async () => {
-    const first = customPhoneProviderApi();
+  it('asks Auth0 to retry when Twilio fails transiently (one code goes out on the retry), and drops what fails for good', async () => {
     f.twilio.failNext(1, { status: 503 });
-    await onExecuteCustomPhoneProvider(customPhoneProviderEvent(served.url, {}), first.api);
-    expect(first.calls).toEqual([{ method: 'retry', reason: 'twilio_20500' }]);
+    const transient = await runNotification(
+      onExecuteCustomPhoneProvider,
+      customPhoneProviderEvent(served.url, { code: '510332' }),
+    );
+    // API(custom-phone-provider): the retry is logged, then Auth0 runs the same notification again.
+    expect(transient).toMatchObject({
+      outcome: 'sent',
+      runs: 2,
+      log: [{ run: 1, level: 'error', method: 'retry', reason: 'twilio_20500' }],
+      threw: [],
+    });
+    expect(f.twilio.messages).toMatchObject([{ body: '510332 is your verification code for Acme.' }]);
 
-    const second = customPhoneProviderApi();
     f.twilio.failNext(1, {
       status: 400,
       code: 21408,
       message: 'Permission to send an SMS has not been enabled',
     });
-    await onExecuteCustomPhoneProvider(customPhoneProviderEvent(served.url, {}), second.api);
-    expect(second.calls).toEqual([{ method: 'drop', reason: 'twilio_21408' }]);
+    const final = await runNotification(
+      onExecuteCustomPhoneProvider,
+      customPhoneProviderEvent(served.url, {}),
+    );
+    expect(final).toMatchObject({
+      outcome: 'dropped',
+      runs: 1,
+      log: [{ method: 'drop', reason: 'twilio_21408' }],
+    });
   });
 
-  it('asks Auth0 to retry when callerpop is unreachable, and drops what callerpop refuses', async () => {
-    const down = customPhoneProviderApi();
-    await onExecuteCustomPhoneProvider(customPhoneProviderEvent('http://127.0.0.1:9', {}), down.api);
-    expect(down.last()).toMatchObject({ method: 'retry' });
+  it('asks Auth0 to retry while callerpop is unreachable, until Auth0 gives up; drops what callerpop refuses', async () => {
+    const down = await runNotification(
+      onExecuteCustomPhoneProvider,
+      customPhoneProviderEvent('http://127.0.0.1:9', {}),
+    );
+    // "retry it up to 5 times": six runs in all, each logged.
+    expect(down).toMatchObject({ outcome: 'gave_up', runs: 6, threw: [] });
+    expect(down.log.map((entry) => entry.method)).toEqual(Array(6).fill('retry'));
 
     const premium = customPhoneProviderApi();
     await onExecuteCustomPhoneProvider(
@@ -113,18 +133,24 @@ describe('actions/custom-phone-provider.js', () => {
     expect(premium.calls).toEqual([{ method: 'drop', reason: 'number_type_not_allowed' }]);
   });
 
-  it('drops and throws the configured message when the number belongs to someone else', async () => {
+  it('drops a refused enrollment with the configured message, and never throws', async () => {
     await onExecuteCustomPhoneProvider(
       customPhoneProviderEvent(served.url, {}),
       customPhoneProviderApi().api,
     );
     await confirmAlice();
-    const { api, calls } = customPhoneProviderApi();
     const bob = auth0User({ user_id: 'auth0|bob', email: 'bob@example.com' });
-    await expect(
-      onExecuteCustomPhoneProvider(customPhoneProviderEvent(served.url, { user: bob }), api),
-    ).rejects.toThrow(BLOCK_MESSAGE);
-    expect(calls).toEqual([{ method: 'drop', reason: `enrollment refused: ${BLOCK_MESSAGE}` }]);
+    const refused = await runNotification(
+      onExecuteCustomPhoneProvider,
+      customPhoneProviderEvent(served.url, { user: bob }),
+    );
+    // The reason reaches Auth0's logs only: the user gets no feedback from this provider.
+    expect(refused).toEqual({
+      outcome: 'dropped',
+      runs: 1,
+      log: [{ run: 1, level: 'error', method: 'drop', reason: `enrollment refused: ${BLOCK_MESSAGE}` }],
+      threw: [],
+    });
     expect(f.twilio.messages).toHaveLength(1);
   });
 });

@@ -88,6 +88,33 @@ describe('actions/post-login.js', () => {
     expect((await matchNumber(f.ctx.deps.db, NUMBER)).matches).toEqual([]);
   });
 
+  it('reads only documented fields: blocked and last_login are on no event.user, the login time is the run', async () => {
+    const before = Date.now();
+    // Stored as blocked with an old last login; post-login's event.user carries neither.
+    const user = auth0User({ blocked: true, last_login: '2020-01-01T00:00:00.000Z' });
+    await onExecutePostLogin(postLoginEvent(served.url, { user }), postLoginApi().api);
+    const [account] = await rows(f.ctx, 'select blocked, last_login_at from accounts');
+    expect(account?.blocked).toBeNull();
+    expect(Number(account?.last_login_at)).toBeGreaterThanOrEqual(before);
+  });
+
+  it('sends nothing for a refresh-token exchange: post-login runs for it, but it is no login', async () => {
+    const user = auth0User({ multifactor: [], enrolledFactors: [] });
+    await upsertLinks(f.ctx.deps.db, [
+      { e164: NUMBER, userId: 'auth0|alice', source: 'mfa_sms', verified: true, at: Date.now() - 60_000 },
+    ]);
+    await onExecutePostLogin(
+      postLoginEvent(served.url, { user, protocol: 'oauth2-refresh-token' }),
+      postLoginApi().api,
+    );
+    expect(await rows(f.ctx, 'select count(*) as n from accounts')).toEqual([{ n: 0 }]);
+    expect((await matchNumber(f.ctx.deps.db, NUMBER)).matches).toHaveLength(1);
+    // The same user in an interactive login is applied (and its empty factor list removes the phone).
+    await onExecutePostLogin(postLoginEvent(served.url, { user }), postLoginApi().api);
+    expect(await rows(f.ctx, 'select count(*) as n from accounts')).toEqual([{ n: 1 }]);
+    expect((await matchNumber(f.ctx.deps.db, NUMBER)).matches).toEqual([]);
+  });
+
   it('lets the login through when callerpop is down', async () => {
     const { api, denied } = postLoginApi();
     await expect(

@@ -2,16 +2,37 @@
  * callerpop — Post User Registration (trigger `post-user-registration`, flow "Post User Registration").
  * Tells callerpop about every new user, with its phone number if it has one (a passwordless SMS user's
  * number is its login; any other user's is a profile phone), so a call from that number pops the account.
+ * The trigger runs for Database and Passwordless connections only and is non-blocking (auth0/docs-v2
+ * main/docs/customize/actions/explore-triggers/post-user-registration.mdx); its event.user has no identities and
+ * its event has no client (post-user-registration-event-object.mdx).
  * Secrets: CALLERPOP_URL (https://callerpop.example.com), CALLERPOP_SECRET (whsec_…, callerpop's
  * AUTH0_WEBHOOK_SECRET). No dependencies. Never fails the signup: a callerpop outage is logged and skipped
  * (the next login refreshes the account anyway).
  */
 'use strict';
 
-// --- callerpop client: the same block in every callerpop Action (Actions cannot share files) ---
+/** Tries at callerpop within WORST_CASE_MS, each waiting at most CALLERPOP_ATTEMPT_TIMEOUT_MS. */
+const CALLERPOP_ATTEMPTS = 2;
+const CALLERPOP_ATTEMPT_TIMEOUT_MS = 4000;
+/**
+ * The longest a run of this Action takes once started: callerpop's deadline, which every attempt and pause
+ * ends by. One execution of a trigger has 20 s for all its Actions (main/docs/customize/actions/limitations.mdx,
+ * "Executions") and requests should time out in under 10 s (action-coding-guidelines.mdx, "Actions basics"):
+ * with a cold-start allowance each callerpop Action stays under 8 s (actions/deadlines.test.ts).
+ */
+const WORST_CASE_MS = 5500;
+
+// --- callerpop client: the same block in every callerpop Action (actions/scripts.test.ts keeps the copies
+// equal). A copy, not an Actions Module: each script then stands alone, and whether the custom-phone-provider
+// and send-phone-message triggers can use Modules is not documented. ---
 // Signs each callback with Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature: v1,<base64
 // HMAC-SHA256>) using the CALLERPOP_SECRET secret (`whsec_…`; several space-separated while rotating).
 const crypto = require('node:crypto');
+
+/** The pause before another attempt: it lets an in-flight first attempt finish (callerpop answers 409 till then). */
+const CALLERPOP_RETRY_PAUSE_MS = 300;
+/** Another attempt only with at least this much of the deadline left after the pause: less would only time out. */
+const CALLERPOP_MIN_ATTEMPT_MS = 1000;
 
 function callerpopSign(secrets, id, timestamp, body) {
   return String(secrets)
@@ -26,14 +47,17 @@ function callerpopSign(secrets, id, timestamp, body) {
 }
 
 /**
- * POSTs one event to `${CALLERPOP_URL}/auth0/events` and returns callerpop's JSON answer. A network error,
- * timeout, 409, 429 or 5xx is tried again under the same webhook-id (callerpop applies an id once); the
- * error thrown at the end has `retryable` set when trying later could help.
+ * POSTs one event to `${CALLERPOP_URL}/auth0/events` and returns callerpop's JSON answer.
+ * Time: one budget. Every attempt, pause and answer ends `deadlineMs` after the call, each attempt waits at
+ * most `attemptTimeoutMs` (connecting, headers and body), and a further attempt starts only with time left.
+ * A network error, timeout, 409, 429 or 5xx is tried again under the same webhook-id (callerpop applies an id
+ * once); the error thrown at the end has `retryable` set when trying later could help.
  * `key` names the Auth0 event itself (not this run): the webhook-id is derived from it, so when Auth0 runs
- * the Action again for the same event (api.notification.retry(), a flow retry) callerpop answers from its
- * record instead of sending a second code. Without a key each run gets a random id.
+ * the Action again for the same event (api.notification.retry()) callerpop answers from its record instead of
+ * sending a second code. Without a key each run gets a random id.
  */
-async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2, key } = {}) {
+async function callerpopPost(event, payload, { attempts, attemptTimeoutMs, deadlineMs, key }) {
+  const deadlineAt = Date.now() + deadlineMs;
   const secrets = event.secrets || {};
   const base = String(secrets.CALLERPOP_URL || '').replace(/\/+$/, '');
   if (!base || !secrets.CALLERPOP_SECRET) {
@@ -56,9 +80,13 @@ async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2, k
   };
   let failure;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    // A short pause lets an in-flight first attempt finish (callerpop answers 409 until it has).
-    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 300));
+    if (attempt > 1) {
+      if (deadlineAt - Date.now() < CALLERPOP_RETRY_PAUSE_MS + CALLERPOP_MIN_ATTEMPT_MS) break;
+      await new Promise((resolve) => setTimeout(resolve, CALLERPOP_RETRY_PAUSE_MS));
+    }
+    const timeoutMs = Math.max(1, Math.min(attemptTimeoutMs, deadlineAt - Date.now()));
     let res;
+    let text;
     try {
       res = await fetch(`${base}/auth0/events`, {
         method: 'POST',
@@ -66,13 +94,15 @@ async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2, k
         body,
         signal: AbortSignal.timeout(timeoutMs),
       });
+      text = await res.text();
     } catch (err) {
-      failure = Object.assign(new Error(`callerpop unreachable: ${err?.message}`), { retryable: true });
+      const why = err && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err?.message;
+      failure = Object.assign(new Error(`callerpop unreachable: ${why}`), { retryable: true });
       continue;
     }
     let json;
     try {
-      json = JSON.parse(await res.text());
+      json = JSON.parse(text);
     } catch {
       json = undefined;
     }
@@ -85,7 +115,11 @@ async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2, k
   throw failure;
 }
 
-/** The user as callerpop indexes it, from Auth0's event.user and event.connection. */
+/**
+ * The user as callerpop indexes it, from the fields every trigger's event.user documents (plus
+ * event.connection where the trigger has one). `blocked` and `last_login` are on no trigger's event.user, so
+ * they are not sent: callerpop keeps what it knows of them.
+ */
 function callerpopUser(event) {
   const user = event.user || {};
   const connection = event.connection || {};
@@ -97,8 +131,6 @@ function callerpopUser(event) {
     name: user.name || null,
     connection: connection.name || first.connection || null,
     strategy: connection.strategy || first.provider || null,
-    blocked: typeof user.blocked === 'boolean' ? user.blocked : null,
-    last_login: user.last_login || null,
     phone_number: user.phone_number || null,
     phone_verified: typeof user.phone_verified === 'boolean' ? user.phone_verified : null,
     identities: identities.map((i) => ({
@@ -116,10 +148,11 @@ exports.onExecutePostUserRegistration = async (event) => {
       event,
       { type: 'user.registered', occurred_at: Date.now(), user: callerpopUser(event) },
       {
-        timeoutMs: 4000,
-        attempts: 2,
+        attempts: CALLERPOP_ATTEMPTS,
+        attemptTimeoutMs: CALLERPOP_ATTEMPT_TIMEOUT_MS,
+        deadlineMs: WORST_CASE_MS,
         // A user is registered once: its id and creation time name the event across runs (an id alone can
-        // come back: a deleted social user signs up again with the same user_id).
+        // come back: a deleted user signs up again with the same user_id).
         key: event.user?.created_at
           ? ['post-user-registration', event.user.user_id, event.user.created_at].join('|')
           : undefined,

@@ -7,7 +7,9 @@ import {
   type PostUserRegistrationModule,
   postUserRegistrationEvent,
   type ServedApp,
+  SMS_CONNECTION,
   serveAuth0Fixture,
+  smsUser,
 } from '../test/support/auth0-actions.js';
 import { type Auth0Fixture, rows } from '../test/support/auth0-context.js';
 
@@ -45,21 +47,10 @@ describe('actions/post-user-registration.js', () => {
   });
 
   it('indexes a passwordless SMS user by its login number', async () => {
-    const user = {
-      user_id: 'sms|6612d0c3a1',
-      phone_number: '+14155550199',
-      phone_verified: true,
-      identities: [{ provider: 'sms', user_id: '6612d0c3a1', connection: 'sms', isSocial: false }],
-      created_at: '2026-11-22T06:00:00.000Z',
-    };
-    await onExecutePostUserRegistration(
-      postUserRegistrationEvent(served.url, user, {
-        id: 'con_sms',
-        name: 'sms',
-        strategy: 'sms',
-        metadata: {},
-      }),
-    );
+    // No identities on this trigger's event.user: the connection says it is passwordless.
+    const event = postUserRegistrationEvent(served.url, smsUser('+14155550199'), SMS_CONNECTION);
+    expect(event.user).not.toHaveProperty('identities');
+    await onExecutePostUserRegistration(event);
     const result = await matchNumber(f.ctx.deps.db, '+14155550199');
     expect(result.matches).toMatchObject([{ userId: 'sms|6612d0c3a1', sources: ['passwordless'] }]);
   });

@@ -1,18 +1,42 @@
 /**
- * callerpop — Send Phone Message (trigger `send-phone-message`, flow "Send Phone Message"; MFA with SMS/voice
- * and "Custom" as the phone message provider).
- * Hands each MFA code to callerpop, which applies the one-number-per-user policy on enrollment, the toll-fraud
+ * callerpop — Send Phone Message (trigger `send-phone-message`, flow "Send Phone Message": MFA by SMS or voice
+ * with "Custom" as the phone message provider, outside the Unified Phone Experience).
+ * The trigger "runs when using SMS/Voice as a factor for Multi-factor Authentication (MFA)", for enrollment and
+ * challenge alike (auth0/docs-v2 main/docs/customize/actions/explore-triggers/send-phone-message.mdx), so every
+ * code here is an MFA code. callerpop applies the one-number-per-user policy on enrollment, the toll-fraud
  * controls, delivers through Twilio (SMS, or a call that reads the code) and indexes the number.
- * A refused enrollment throws callerpop's ENROLLMENT_BLOCK_MESSAGE, which Auth0 shows to the user; any other
- * failure throws so Auth0 reports the code as not sent.
- * Secrets: CALLERPOP_URL, CALLERPOP_SECRET (whsec_…). No dependencies. At most 2 × 9 s (the flow has 20 s).
+ * Failing: this trigger's api offers only api.cache (send-phone-message-api-object.mdx), so throwing is the one
+ * way to tell Auth0 the code was not sent; Auth0's own sample fails the same way (its SNS promise rejects).
+ * Auth0's coding guidelines ask Actions not to throw on purpose "if processes stop because of an error or
+ * condition, use the appropriate api method": there is none here. So a refused enrollment throws callerpop's
+ * ENROLLMENT_BLOCK_MESSAGE (it names no one) and an undelivered code throws its reason. Whether Auth0 shows
+ * that text to the user is not documented; docs/auth0.md says how a refusal surely reaches the user.
+ * Secrets: CALLERPOP_URL, CALLERPOP_SECRET (whsec_…). No dependencies.
  */
 'use strict';
 
-// --- callerpop client: the same block in every callerpop Action (Actions cannot share files) ---
+/** Tries at callerpop within WORST_CASE_MS, each waiting at most CALLERPOP_ATTEMPT_TIMEOUT_MS. */
+const CALLERPOP_ATTEMPTS = 2;
+const CALLERPOP_ATTEMPT_TIMEOUT_MS = 4000;
+/**
+ * The longest a run of this Action takes once started: callerpop's deadline, which every attempt and pause
+ * ends by. One execution of a trigger has 20 s for all its Actions (main/docs/customize/actions/limitations.mdx,
+ * "Executions") and requests should time out in under 10 s (action-coding-guidelines.mdx, "Actions basics"):
+ * with a cold-start allowance each callerpop Action stays under 8 s (actions/deadlines.test.ts).
+ */
+const WORST_CASE_MS = 5500;
+
+// --- callerpop client: the same block in every callerpop Action (actions/scripts.test.ts keeps the copies
+// equal). A copy, not an Actions Module: each script then stands alone, and whether the custom-phone-provider
+// and send-phone-message triggers can use Modules is not documented. ---
 // Signs each callback with Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature: v1,<base64
 // HMAC-SHA256>) using the CALLERPOP_SECRET secret (`whsec_…`; several space-separated while rotating).
 const crypto = require('node:crypto');
+
+/** The pause before another attempt: it lets an in-flight first attempt finish (callerpop answers 409 till then). */
+const CALLERPOP_RETRY_PAUSE_MS = 300;
+/** Another attempt only with at least this much of the deadline left after the pause: less would only time out. */
+const CALLERPOP_MIN_ATTEMPT_MS = 1000;
 
 function callerpopSign(secrets, id, timestamp, body) {
   return String(secrets)
@@ -27,14 +51,17 @@ function callerpopSign(secrets, id, timestamp, body) {
 }
 
 /**
- * POSTs one event to `${CALLERPOP_URL}/auth0/events` and returns callerpop's JSON answer. A network error,
- * timeout, 409, 429 or 5xx is tried again under the same webhook-id (callerpop applies an id once); the
- * error thrown at the end has `retryable` set when trying later could help.
+ * POSTs one event to `${CALLERPOP_URL}/auth0/events` and returns callerpop's JSON answer.
+ * Time: one budget. Every attempt, pause and answer ends `deadlineMs` after the call, each attempt waits at
+ * most `attemptTimeoutMs` (connecting, headers and body), and a further attempt starts only with time left.
+ * A network error, timeout, 409, 429 or 5xx is tried again under the same webhook-id (callerpop applies an id
+ * once); the error thrown at the end has `retryable` set when trying later could help.
  * `key` names the Auth0 event itself (not this run): the webhook-id is derived from it, so when Auth0 runs
- * the Action again for the same event (api.notification.retry(), a flow retry) callerpop answers from its
- * record instead of sending a second code. Without a key each run gets a random id.
+ * the Action again for the same event (api.notification.retry()) callerpop answers from its record instead of
+ * sending a second code. Without a key each run gets a random id.
  */
-async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2, key } = {}) {
+async function callerpopPost(event, payload, { attempts, attemptTimeoutMs, deadlineMs, key }) {
+  const deadlineAt = Date.now() + deadlineMs;
   const secrets = event.secrets || {};
   const base = String(secrets.CALLERPOP_URL || '').replace(/\/+$/, '');
   if (!base || !secrets.CALLERPOP_SECRET) {
@@ -57,9 +84,13 @@ async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2, k
   };
   let failure;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    // A short pause lets an in-flight first attempt finish (callerpop answers 409 until it has).
-    if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 300));
+    if (attempt > 1) {
+      if (deadlineAt - Date.now() < CALLERPOP_RETRY_PAUSE_MS + CALLERPOP_MIN_ATTEMPT_MS) break;
+      await new Promise((resolve) => setTimeout(resolve, CALLERPOP_RETRY_PAUSE_MS));
+    }
+    const timeoutMs = Math.max(1, Math.min(attemptTimeoutMs, deadlineAt - Date.now()));
     let res;
+    let text;
     try {
       res = await fetch(`${base}/auth0/events`, {
         method: 'POST',
@@ -67,13 +98,15 @@ async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2, k
         body,
         signal: AbortSignal.timeout(timeoutMs),
       });
+      text = await res.text();
     } catch (err) {
-      failure = Object.assign(new Error(`callerpop unreachable: ${err?.message}`), { retryable: true });
+      const why = err && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : err?.message;
+      failure = Object.assign(new Error(`callerpop unreachable: ${why}`), { retryable: true });
       continue;
     }
     let json;
     try {
-      json = JSON.parse(await res.text());
+      json = JSON.parse(text);
     } catch {
       json = undefined;
     }
@@ -86,7 +119,11 @@ async function callerpopPost(event, payload, { timeoutMs = 9000, attempts = 2, k
   throw failure;
 }
 
-/** The user as callerpop indexes it, from Auth0's event.user and event.connection. */
+/**
+ * The user as callerpop indexes it, from the fields every trigger's event.user documents (plus
+ * event.connection where the trigger has one). `blocked` and `last_login` are on no trigger's event.user, so
+ * they are not sent: callerpop keeps what it knows of them.
+ */
 function callerpopUser(event) {
   const user = event.user || {};
   const connection = event.connection || {};
@@ -98,8 +135,6 @@ function callerpopUser(event) {
     name: user.name || null,
     connection: connection.name || first.connection || null,
     strategy: connection.strategy || first.provider || null,
-    blocked: typeof user.blocked === 'boolean' ? user.blocked : null,
-    last_login: user.last_login || null,
     phone_number: user.phone_number || null,
     phone_verified: typeof user.phone_verified === 'boolean' ? user.phone_verified : null,
     identities: identities.map((i) => ({
@@ -133,6 +168,7 @@ exports.onExecuteSendPhoneMessage = async (event) => {
     user: callerpopUser(event),
     message: {
       purpose: options.action === 'enrollment' ? 'enrollment' : 'authentication',
+      flow: 'mfa',
       channel,
       recipient: options.recipient,
       code: options.code || undefined,
@@ -140,7 +176,12 @@ exports.onExecuteSendPhoneMessage = async (event) => {
       locale: language,
     },
   };
-  const answer = await callerpopPost(event, payload, { key });
+  const answer = await callerpopPost(event, payload, {
+    attempts: CALLERPOP_ATTEMPTS,
+    attemptTimeoutMs: CALLERPOP_ATTEMPT_TIMEOUT_MS,
+    deadlineMs: WORST_CASE_MS,
+    key,
+  });
   if (answer.delivered) return;
   if (answer.enrollment && answer.enrollment.allowed === false) {
     throw new Error(answer.enrollment.message || 'This phone number cannot be used.');

@@ -89,7 +89,7 @@ describe('actions/send-phone-message.js', () => {
     ]);
   });
 
-  it('throws the configured message when another account already uses the number', async () => {
+  it('throws the configured message when another account already uses the number (its api has no other way to fail; whether Auth0 shows the text is not documented)', async () => {
     await onExecuteSendPhoneMessage(sendPhoneMessageEvent(served.url, {}));
     await confirmAlice();
     const bob = auth0User({ user_id: 'auth0|bob', email: 'bob@example.com', name: 'Bob' });
@@ -99,7 +99,7 @@ describe('actions/send-phone-message.js', () => {
     expect(f.twilio.messages).toHaveLength(1);
   });
 
-  it('throws when the code cannot be delivered, so Auth0 reports it unsent', async () => {
+  it('throws when the code cannot be delivered, so Auth0 does not take it as sent', async () => {
     f.twilio.failNext(1, { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' });
     await expect(onExecuteSendPhoneMessage(sendPhoneMessageEvent(served.url, {}))).rejects.toThrow(
       'twilio_21610',

@@ -73,6 +73,41 @@ describe('OTP delivery through Twilio', () => {
     expect(logs).toContain('0100');
   });
 
+  it('records a code of another flow under its own purpose, and a message for no user yet without an account', async () => {
+    f = await createAuth0Fixture({ env: { OTP_RATE_LIMIT_PER_HOUR: '2' } });
+    const passwordless = {
+      trigger: 'custom-phone-provider',
+      purpose: 'authentication',
+      flow: 'passwordless',
+    };
+    // A first passwordless login: Auth0's event.user may be empty, so callerpop gets no user.
+    expect(await deliver(f, { ...passwordless, user: null, code: '700001' })).toMatchObject({
+      delivered: true,
+    });
+    const sms = {
+      user_id: 'sms|6612d0c3a1',
+      connection: 'sms',
+      strategy: 'sms',
+      phone_number: '+14155550100',
+    };
+    expect(await deliver(f, { ...passwordless, user: sms, code: '700002' })).toMatchObject({
+      delivered: true,
+    });
+    expect(await rows(f.ctx, 'select user_id, purpose, status from otp_deliveries order by rowid')).toEqual([
+      { user_id: null, purpose: 'passwordless_code', status: 'sent' },
+      { user_id: 'sms|6612d0c3a1', purpose: 'passwordless_code', status: 'sent' },
+    ]);
+    expect(await rows(f.ctx, 'select user_id from accounts')).toEqual([{ user_id: 'sms|6612d0c3a1' }]);
+    expect(await rows(f.ctx, 'select user_id, source from phone_links')).toEqual([
+      { user_id: 'sms|6612d0c3a1', source: 'passwordless' },
+    ]);
+    // The number's limit still holds without a user.
+    expect(await deliver(f, { ...passwordless, user: null, code: '700003' })).toMatchObject({
+      delivered: false,
+      reason: 'rate_limited_number',
+    });
+  });
+
   it('reads a voice code slowly, digit by digit, twice, in the caller language', async () => {
     f = await createAuth0Fixture();
     const answer = await deliver(f, {

@@ -183,6 +183,62 @@ describe('one number per user', () => {
     expect(await findPolicyWarnings(f.ctx.deps.db, NUMBER)).toEqual([]);
   });
 
+  it('decides MFA enrollments only: codes of other flows, or of no known flow, pass and are not decided', async () => {
+    await setup({ ENROLLMENT_POLICY: 'block' });
+    await enroll(f, ALICE);
+    await confirm(f, ALICE);
+    const send = async (body: ReturnType<typeof deliverEvent>) => {
+      const res = await postAuth0Event(f.ctx.app, body);
+      expect(res.status).toBe(200);
+      return (await res.json()) as Record<string, unknown>;
+    };
+    const custom = { trigger: 'custom-phone-provider', purpose: 'enrollment' };
+    // A passwordless first login, a sign-up phone check, and an unclassified code, each for another account.
+    expect(await send(deliverEvent({ ...custom, flow: 'passwordless', user: null, code: '100001' }))).toEqual(
+      {
+        delivered: true,
+        sid: expect.any(String),
+      },
+    );
+    expect(
+      await send(deliverEvent({ ...custom, flow: 'phone_identifier', user: BOB, code: '100002' })),
+    ).toEqual({
+      delivered: true,
+      sid: expect.any(String),
+    });
+    expect(await send(deliverEvent({ ...custom, flow: 'unclassified', user: BOB, code: '100003' }))).toEqual({
+      delivered: true,
+      sid: expect.any(String),
+    });
+    // An older custom-phone-provider script sends no flow: not taken for MFA either.
+    expect(await send(deliverEvent({ ...custom, user: BOB, code: '100004' }))).toMatchObject({
+      delivered: true,
+    });
+    // "mfa" without a user cannot be MFA.
+    expect(await send(deliverEvent({ ...custom, flow: 'mfa', user: null, code: '100005' }))).toMatchObject({
+      delivered: true,
+    });
+    // The same enrollment as MFA is refused, by either trigger.
+    expect(await send(deliverEvent({ ...custom, flow: 'mfa', user: BOB, code: '100006' }))).toMatchObject({
+      delivered: false,
+      reason: 'enrollment_refused',
+    });
+    expect(await send(deliverEvent({ user: BOB, code: '100007' }))).toMatchObject({
+      reason: 'enrollment_refused',
+    });
+
+    const decisions = await listEnrollmentDecisions(f.ctx.deps.db, NUMBER);
+    expect(decisions.map((d) => [d.userId, d.decision])).toEqual([
+      ['auth0|bob', 'block'],
+      ['auth0|bob', 'block'],
+      ['auth0|alice', 'allow'],
+    ]);
+    // Only Alice's MFA link: no code of the other flows made one.
+    expect(await rows(f.ctx, 'select user_id, source from phone_links')).toEqual([
+      { user_id: 'auth0|alice', source: 'mfa_sms' },
+    ]);
+  });
+
   it('still counts a passwordless login as a conflict, verified flag or not', async () => {
     await setup({ ENROLLMENT_POLICY: 'block' });
     await upsertLinks(f.ctx.deps.db, [

@@ -152,6 +152,19 @@ describe('POST /auth0/events signature (Standard Webhooks)', () => {
       'user.user_id',
     );
 
+    // phone.deliver: the flow is one the Actions know; a user is required on every other event.
+    const deliver = {
+      type: 'phone.deliver',
+      occurred_at: Date.now(),
+      trigger: 'custom-phone-provider',
+      user: null,
+      message: { purpose: 'authentication', flow: 'sms_login', channel: 'sms', recipient: '+14155550100' },
+    };
+    const badFlow = await postAuth0Event(ctx.app, deliver);
+    expect(badFlow.status).toBe(400);
+    expect((await errorOf(badFlow)).message).toContain('message.flow');
+    expect((await postAuth0Event(ctx.app, { ...registered(), user: null })).status).toBe(400);
+
     const skewed = await postAuth0Event(ctx.app, { ...registered(), occurred_at: Date.now() - 3_600_000 });
     expect(skewed.status).toBe(400);
     await nothingWritten(ctx);

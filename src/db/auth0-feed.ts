@@ -212,7 +212,11 @@ export async function countRecentDeliveries(
   return Number(rows[0]?.n ?? 0);
 }
 
-/** The number the user's most recent code went to, at or before a time: which phone a successful MFA proved. */
+/**
+ * The number the user's most recent MFA code went to, at or before a time: which phone a successful MFA
+ * proved. Only `enrollment` / `authentication` rows are MFA codes: codes of other flows (a passwordless login,
+ * a sign-up phone check, a flow the Action could not tell) are recorded as `<flow>_code` and prove no MFA phone.
+ */
 export async function findLastSentOtp(w: Writer, userId: string, before: number, since: number) {
   const rows = await w
     .select({

@@ -8,8 +8,8 @@ import en from 'zod/v4/locales/en.js';
  *   user.registered          post-user-registration: the new user and its phone number, if any
  *   user.login               post-login: account refresh + phone MFA reconciliation
  *   phone.enrollment_check   the one-number-per-user decision alone → EnrollmentAnswer
- *   phone.deliver            send-phone-message / custom-phone-provider: policy (on enrollment), delivery,
- *                            indexing → DeliveryAnswer
+ *   phone.deliver            send-phone-message / custom-phone-provider: policy (on MFA enrollment),
+ *                            delivery, indexing → DeliveryAnswer
  *
  * `occurred_at` is the Action's clock (ms) when it ran: the event time every index write is ordered by.
  */
@@ -35,8 +35,12 @@ export const eventUser = z.object({
   connection: nullableText(200),
   /** The connection's strategy, when the Action knows it (`sms`, `auth0`, `google-oauth2`…). */
   strategy: nullableText(100),
+  /**
+   * No trigger's event.user has `blocked` or `last_login` (the Actions reference pages), so the scripts send
+   * neither; kept for other senders. A user.login's time is its occurred_at.
+   */
   blocked: z.nullish(z.boolean()),
-  /** ISO date of the last login as Auth0 reports it. */
+  /** ISO date of the last login, when a sender knows it (see `blocked`). */
   last_login: nullableText(40),
   phone_number: nullableText(64),
   phone_verified: z.nullish(z.boolean()),
@@ -67,6 +71,14 @@ export const DELIVERY_PURPOSES = [
 ] as const;
 export type DeliveryPurpose = (typeof DELIVERY_PURPOSES)[number];
 export const DELIVERY_TRIGGERS = ['send-phone-message', 'custom-phone-provider'] as const;
+/**
+ * The sign-in flow a phone message belongs to, as the Action could tell from documented fields. Under the
+ * Unified Phone Experience one provider serves MFA, passwordless and phone-as-identifier, and Auth0 does not
+ * map message types to flows (actions/custom-phone-provider.js, callerpopFlow): `unclassified` is what the
+ * fields could not settle. send-phone-message only ever runs for MFA.
+ */
+export const DELIVERY_FLOWS = ['mfa', 'passwordless', 'phone_identifier', 'unclassified'] as const;
+export type DeliveryFlow = (typeof DELIVERY_FLOWS)[number];
 
 export const userRegisteredEvent = z.object({
   type: z.literal('user.registered'),
@@ -104,9 +116,12 @@ export const phoneDeliverEvent = z.object({
   type: z.literal('phone.deliver'),
   occurred_at: occurredAt,
   trigger: z.enum(DELIVERY_TRIGGERS),
-  user: eventUser,
+  /** Null when Auth0 sent no user: custom-phone-provider's event.user is `{}` before the user exists. */
+  user: z.nullish(eventUser),
   message: z.object({
     purpose: z.enum(DELIVERY_PURPOSES),
+    /** Absent from older scripts: MFA for send-phone-message, `unclassified` for custom-phone-provider. */
+    flow: z.optional(z.enum(DELIVERY_FLOWS)),
     channel: z.enum(PHONE_CHANNELS),
     recipient: text(64),
     /** The one-time code; hashed on arrival, never stored or logged. */
@@ -137,7 +152,10 @@ export const AUTH0_EVENT_TYPES = auth0Event.def.options.flatMap((o) => o.shape.t
 export interface EnrollmentAnswer {
   allowed: boolean;
   decision: 'allow' | 'warn' | 'block';
-  /** For `block`: ENROLLMENT_BLOCK_MESSAGE, which the Action throws as is. */
+  /**
+   * For `block`: ENROLLMENT_BLOCK_MESSAGE. send-phone-message throws it (the one way to fail there);
+   * custom-phone-provider puts it in api.notification.drop()'s reason, which only Auth0's logs show.
+   */
   message?: string;
 }
 

@@ -4,7 +4,7 @@ import type { Db } from '../db/client.js';
 import { findLinksByE164, type LinkRow } from '../db/lookup.js';
 import type { OtpChannel, PhoneSource } from '../db/schema.js';
 import { normalizePhone } from '../phone/normalize.js';
-import type { EnrollmentAnswer } from './auth0-events.js';
+import type { DeliveryFlow, DeliveryPurpose, EnrollmentAnswer } from './auth0-events.js';
 
 /**
  * One number per user. When an account enrolls a phone for MFA, every other *person* already using that
@@ -16,7 +16,16 @@ import type { EnrollmentAnswer } from './auth0-events.js';
  *
  * ENROLLMENT_POLICY decides what a conflict does: `allow` (record only), `warn` (let it through, flag it for
  * agents) or `block` (refuse with ENROLLMENT_BLOCK_MESSAGE, which names no one). Every decision is recorded.
+ *
+ * Only MFA enrollment is decided (policyApplies): under the Unified Phone Experience the same provider also
+ * sends passwordless login codes and sign-up phone checks, where the number is the user's own identifier,
+ * and a code whose flow the Action could not tell is never taken for an MFA enrollment.
  */
+
+/** Whether a phone message is an MFA enrollment, the one thing ENROLLMENT_POLICY decides. */
+export function policyApplies(flow: DeliveryFlow, purpose: DeliveryPurpose): boolean {
+  return flow === 'mfa' && purpose === 'enrollment';
+}
 
 /** Links that prove someone signs in with the number (MFA ones only once verified, see isSignIn). */
 const SIGN_IN_SOURCES: ReadonlySet<PhoneSource> = new Set(['mfa_sms', 'mfa_voice', 'passwordless']);

@@ -7,18 +7,20 @@ import {
 } from '../db/auth0-feed.js';
 import type { Db } from '../db/client.js';
 import { upsertAccounts, upsertLinks } from '../db/index-writes.js';
-import type { OtpChannel, PhoneSource } from '../db/schema.js';
+import type { OtpChannel } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
 import { describeError } from '../logger.js';
 import { maskPhone, normalizePhone } from '../phone/normalize.js';
 import type { DeliveryAnswer, PhoneDeliverEvent } from './auth0-events.js';
-import { decideEnrollment, linkedUserIds, toEnrollmentAnswer } from './enrollment-policy.js';
+import { deliveredLinkSource, deliveryFlow, recordedPurpose } from './delivery-flow.js';
+import { decideEnrollment, linkedUserIds, policyApplies, toEnrollmentAnswer } from './enrollment-policy.js';
 import { buildOtpVoiceTwiml } from './otp-voice.js';
 import { TwilioRestError } from './twilio-rest.js';
 
 /**
  * callerpop as Auth0's phone provider: the Action hands over the message, callerpop applies the enrollment
- * policy (on enrollment), the toll-fraud controls, sends through Twilio and indexes the number.
+ * policy (on MFA enrollment only), the toll-fraud controls, sends through Twilio and indexes the number as
+ * the message's flow allows (delivery-flow.ts: only MFA codes make MFA links).
  *
  * Toll-fraud controls, in order, each refusal recorded in otp_deliveries with its reason:
  *  - the recipient must be a valid number (libphonenumber metadata);
@@ -89,13 +91,6 @@ export async function reserveDelivery(
   });
 }
 
-/** Which index source a delivered message proves. */
-function linkSourceFor(purpose: PhoneDeliverEvent['message']['purpose'], channel: OtpChannel): PhoneSource {
-  if (purpose === 'enrollment' || purpose === 'authentication')
-    return channel === 'voice' ? 'mfa_voice' : 'mfa_sms';
-  return 'profile';
-}
-
 function toHex(buffer: ArrayBuffer): string {
   return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -122,15 +117,17 @@ type RelayDeps = Pick<AppDeps, 'db' | 'config' | 'logger' | 'now' | 'newId' | 'f
 
 export async function deliverOtp(deps: RelayDeps, event: PhoneDeliverEvent): Promise<DeliveryAnswer> {
   const { db, config, logger } = deps;
-  const { message, user } = event;
+  const { message } = event;
+  const user = event.user ?? null;
+  const flow = deliveryFlow(event);
   const at = deps.now();
   const normalized = normalizePhone(message.recipient, { region: config.DEFAULT_REGION });
   const row: OtpDeliveryRow = {
     id: deps.newId(),
     recipient: normalized.ok ? normalized.e164 : message.recipient.trim().slice(0, MAX_RECIPIENT_CHARS),
-    userId: user.user_id,
+    userId: user?.user_id ?? null,
     channel: message.channel,
-    purpose: message.purpose,
+    purpose: recordedPurpose(flow, message.purpose),
     trigger: event.trigger,
     status: 'refused',
     reason: null,
@@ -143,10 +140,10 @@ export async function deliverOtp(deps: RelayDeps, event: PhoneDeliverEvent): Pro
   };
   if (message.code) row.codeHash = await hashOtpCode(config.SESSION_SECRET, row.recipient, message.code);
   const log = {
-    user: user.user_id,
+    user: row.userId,
     to: maskPhone(row.recipient),
     channel: message.channel,
-    purpose: message.purpose,
+    purpose: row.purpose,
   };
 
   const refuse = async (
@@ -162,7 +159,7 @@ export async function deliverOtp(deps: RelayDeps, event: PhoneDeliverEvent): Pro
   const e164 = normalized.e164;
 
   let enrollment: DeliveryAnswer['enrollment'];
-  if (message.purpose === 'enrollment') {
+  if (user && policyApplies(flow, message.purpose)) {
     const outcome = await decideEnrollment(deps, {
       e164,
       userId: user.user_id,
@@ -209,15 +206,15 @@ export async function deliverOtp(deps: RelayDeps, event: PhoneDeliverEvent): Pro
   }
 
   // The code is on its way: from here on, a database failure must not make the Action send it again.
+  const source = deliveredLinkSource(flow, message.purpose, message.channel, user);
   try {
     await db.transaction(async (tx) => {
       await updateOtpDelivery(tx, row.id, { status: 'sent', twilioSid: sent.sid }, deps.now());
+      if (!user) return;
       await upsertAccounts(tx, [
         { userId: user.user_id, email: user.email, name: user.name, connection: user.connection, at },
       ]);
-      await upsertLinks(tx, [
-        { e164, userId: user.user_id, source: linkSourceFor(message.purpose, message.channel), at },
-      ]);
+      if (source) await upsertLinks(tx, [{ e164, userId: user.user_id, source, at }]);
     });
   } catch (err) {
     logger.error('otp sent but not recorded', { ...log, sid: sent.sid, error: describeError(err) });

@@ -69,9 +69,12 @@ export const CLIENT_SCRIPT_CARDS = String.raw`
       : d.toLocaleDateString([], { year: 'numeric', month: 'short', day: 'numeric' });
   }
 
-  // The Auth0 dashboard addresses a user by the base64 of its user id (users/YXV0aDB8… for auth0|…).
+  // The form of the dashboard's own links to a user: standard base64 of the URL-encoded user id, '=' padding
+  // removed, percent-encoded for the path. Confirmed from dashboard URLs published beside their user ids in
+  // public repositories: users/YXV0aDAlN0M2MWVjNTJlOGEzY2YyNTAwNjhiOGNlZmU is auth0|61ec52e8a3cf250068b8cefe.
+  // (Auth0's docs show no per-user dashboard URL; encodeURIComponent makes the id ASCII, so btoa takes it.)
   function dashboardUserPath(userId) {
-    return encodeURIComponent(btoa(String.fromCharCode(...new TextEncoder().encode(userId))));
+    return encodeURIComponent(btoa(encodeURIComponent(userId)).replace(/=+$/, ''));
   }
 
   function dashboardLink(userId) {

@@ -54,10 +54,8 @@ describe('agent console in Chromium', () => {
     await expect(item.locator('.shared').count()).resolves.toBe(1);
     await expect(item.locator('.trust').textContent()).resolves.toContain('verified by the carrier');
     const dash = await item.locator('.match a.dash').first().getAttribute('href');
-    // base64('auth0|alice'): the dashboard's user route.
-    expect(dash).toBe(
-      `https://manage.auth0.com/dashboard/us/acme/users/${encodeURIComponent(btoa('auth0|alice'))}`,
-    );
+    // The dashboard's user route: base64 of the URL-encoded id ('auth0%7Calice'), without '=' padding.
+    expect(dash).toBe('https://manage.auth0.com/dashboard/us/acme/users/YXV0aDAlN0NhbGljZQ');
 
     const pop = await browser.newPage({ viewport: { width: 400, height: 800 } });
     await pop.context().addCookies(await page.context().cookies());
@@ -86,6 +84,21 @@ describe('agent console in Chromium', () => {
     await page.getByRole('button', { name: 'Look up' }).click();
     await results.locator('.notice').waitFor();
     await expect(results.locator('.match').count()).resolves.toBe(0);
+  });
+
+  it("links an account to the dashboard the way the dashboard's own links do", async () => {
+    // A user id and its dashboard URL as published together in public repositories.
+    const userId = 'auth0|61ec52e8a3cf250068b8cefe';
+    const at = s.deps.now() - 60_000;
+    await upsertAccounts(s.deps.db, [{ userId, name: 'Gina Published', connection: 'db', at }]);
+    await upsertLinks(s.deps.db, [{ e164: '+14155550166', userId, source: 'mfa_sms', verified: true, at }]);
+    const params = voiceParams('+14155550166');
+    await s.twilioPost('/twilio/voice', params);
+    const item = page.locator(card(params.CallSid as string));
+    await item.waitFor();
+    await expect(item.locator(`.match[data-user-id="${userId}"] a.dash`).getAttribute('href')).resolves.toBe(
+      'https://manage.auth0.com/dashboard/us/acme/users/YXV0aDAlN0M2MWVjNTJlOGEzY2YyNTAwNjhiOGNlZmU',
+    );
   });
 
   it('shows a withheld caller as such', async () => {

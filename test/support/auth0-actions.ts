@@ -1,18 +1,21 @@
 /**
  * Runs the Action scripts in `actions/` as Auth0 would: the CommonJS module loaded by Node, its exported
- * handler called with `event` and `api` objects shaped like Auth0's documented event objects, its secrets
- * pointing at the real app served on loopback.
+ * handler called with an `event` shaped like the trigger's reference page (auth0-action-events.ts) and an
+ * `api` that behaves as the trigger's API page says, its secrets pointing at the real app on loopback.
+ * API pages: auth0/docs-v2 `main/docs/actions/reference/<trigger>/<trigger>-api-object.mdx`, cited API(<trigger>).
  *
  *   const served = await serveApp(f.ctx.app);
  *   const { onExecutePostLogin } = loadAction<PostLoginModule>('post-login');
- *   await onExecutePostLogin(postLoginEvent(served.url, { user: { … } }), postLoginApi().api);
+ *   await onExecutePostLogin(postLoginEvent(served.url, { user: auth0User() }), postLoginApi().api);
  */
 
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { auth0User, type PostLoginOptions, postLoginEvent } from './auth0-action-events.js';
 import { type Auth0Fixture, createAuth0Fixture } from './auth0-context.js';
-import { TEST_ENV } from './context.js';
+
+export * from './auth0-action-events.js';
 
 const require = createRequire(import.meta.url);
 
@@ -75,80 +78,52 @@ export function loadAction<T>(name: string): T {
   return require(path) as T;
 }
 
-export const secrets = (url: string, secret: string = TEST_ENV.AUTH0_WEBHOOK_SECRET) => ({
-  CALLERPOP_URL: url,
-  CALLERPOP_SECRET: secret,
-});
-
-const tenant = { id: 'acme-prod' };
-const client = { client_id: 'AaiyAPdpYdesoKnqjj8HJqRn4T5titww', name: 'Acme Portal', metadata: {} };
-const request = {
-  ip: '203.0.113.7',
-  hostname: 'acme.eu.auth0.com',
-  language: 'en-US,en;q=0.9',
-  method: 'POST',
-  user_agent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)',
-  geoip: { countryCode: 'US', countryCode3: 'USA', countryName: 'United States', cityName: 'San Francisco' },
-};
-const databaseConnection = {
-  id: 'con_fpe5kj482KO1eOzh',
-  name: 'Username-Password-Authentication',
-  strategy: 'auth0',
-  metadata: {},
-};
-
-/** event.user as Auth0 shapes it (a database user unless overridden). */
-export function auth0User(overrides: Record<string, unknown> = {}) {
-  const userId = String(overrides.user_id ?? 'auth0|alice');
-  const [provider, id] = userId.split('|');
-  return {
-    user_id: userId,
-    email: 'alice@example.com',
-    email_verified: true,
-    name: 'Alice Example',
-    given_name: 'Alice',
-    family_name: 'Example',
-    nickname: 'alice',
-    picture: 'https://s.gravatar.com/avatar/a.png',
-    created_at: '2026-11-01T09:00:00.000Z',
-    updated_at: '2026-11-20T09:00:00.000Z',
-    identities: [{ provider, user_id: id, connection: databaseConnection.name, isSocial: false }],
-    app_metadata: {},
-    user_metadata: {},
-    multifactor: [],
-    enrolledFactors: [],
-    ...overrides,
-  };
+/**
+ * What the phone triggers' pages leave open. Each field is one question; PHONE_READINGS holds every
+ * combination, and the flow tests run under each.
+ */
+export interface PhoneReadings {
+  /** EVENT(custom-phone-provider), "event.connection" is optional: present on every message, or on none. */
+  connection: 'present' | 'absent';
+  /**
+   * The user fields: the event page's list (identities optional, no multifactor), or the UPE migration table's
+   * (use-auth0s-unified-phone-experience-for-multi-factor-authentication.mdx, "User data": identities
+   * "Removed", multifactor "Unchanged", login_count "New"). The two pages disagree.
+   */
+  userFields: 'event-page' | 'migration-table';
+  /**
+   * event.user before the user exists (a first passwordless login, a phone checked at sign-up): `{}` as the
+   * page's skeleton shows, or the user Auth0 is about to create. Not documented.
+   */
+  userBeforeCreation: 'empty' | 'present';
+  /**
+   * message_type of a sign-in code that is no MFA (passwordless, phone as identifier). Auth0's passwordless
+   * sample handles `otp_verify` (unified-phone-experience-passwordless.mdx, "Custom SMS gateway to
+   * custom-phone-provider example"); whether a first login or sign-up sends `otp_enroll` is not said.
+   */
+  signInCodeType: 'otp_verify' | 'otp_enroll';
 }
 
-export function postUserRegistrationEvent(
-  url: string,
-  user: Record<string, unknown>,
-  connection = databaseConnection,
-) {
-  return { client, connection, request, tenant, transaction: { locale: 'en' }, user, secrets: secrets(url) };
-}
+const choices = {
+  connection: ['present', 'absent'],
+  userFields: ['event-page', 'migration-table'],
+  userBeforeCreation: ['empty', 'present'],
+  signInCodeType: ['otp_verify', 'otp_enroll'],
+} as const;
 
-export function postLoginEvent(
-  url: string,
-  options: { user: Record<string, unknown>; methods?: unknown[]; connection?: typeof databaseConnection },
-) {
-  return {
-    authentication: { methods: options.methods ?? [{ name: 'pwd', timestamp: new Date().toISOString() }] },
-    authorization: { roles: [] },
-    client,
-    connection: options.connection ?? databaseConnection,
-    request,
-    stats: { logins_count: 3 },
-    tenant,
-    transaction: { id: 'tx_1', locale: 'en', protocol: 'oidc-basic-profile', requested_scopes: ['openid'] },
-    user: options.user,
-    secrets: secrets(url),
-    configuration: {},
-  };
-}
+/** Every combination of PhoneReadings, named by its choices. */
+export const PHONE_READINGS: [string, PhoneReadings][] = choices.connection.flatMap((connection) =>
+  choices.userFields.flatMap((userFields) =>
+    choices.userBeforeCreation.flatMap((userBeforeCreation) =>
+      choices.signInCodeType.map((signInCodeType): [string, PhoneReadings] => [
+        `connection ${connection}, ${userFields} fields, user before creation ${userBeforeCreation}, sign-in code ${signInCodeType}`,
+        { connection, userFields, userBeforeCreation, signInCodeType },
+      ]),
+    ),
+  ),
+);
 
-/** The post-login api: callerpop's script uses none of it; kept to show it is called as Auth0 calls it. */
+/** API(post-login) for scripts that only report: callerpop's login script uses none of it. */
 export function postLoginApi() {
   const denied: string[] = [];
   return {
@@ -163,101 +138,26 @@ export function postLoginApi() {
   };
 }
 
-export function sendPhoneMessageEvent(
-  url: string,
-  options: {
-    user?: Record<string, unknown>;
-    action?: 'enrollment' | 'second-factor-authentication';
-    messageType?: 'sms' | 'voice';
-    recipient?: string;
-    code?: string;
-    secret?: string;
-  },
-) {
-  const code = options.code ?? '482910';
-  return {
-    client,
-    request,
-    tenant,
-    user: options.user ?? auth0User(),
-    message_options: {
-      action: options.action ?? 'enrollment',
-      code,
-      message_type: options.messageType ?? 'sms',
-      recipient: options.recipient ?? '+14155550100',
-      text: `${code} is your verification code for Acme. Please enter this code to verify your enrollment.`,
-    },
-    secrets: secrets(url, options.secret),
-  };
-}
-
-export function customPhoneProviderEvent(
-  url: string,
-  options: {
-    user?: Record<string, unknown>;
-    messageType?: 'otp_enroll' | 'otp_verify' | 'blocked_account' | 'change_password' | 'password_breach';
-    deliveryMethod?: 'text' | 'voice';
-    recipient?: string;
-    code?: string;
-    locale?: string;
-  },
-) {
-  const code = options.code ?? '482910';
-  const messageType = options.messageType ?? 'otp_enroll';
-  const hasCode = messageType === 'otp_enroll' || messageType === 'otp_verify';
-  return {
-    client,
-    connection: databaseConnection,
-    request,
-    tenant,
-    user: options.user ?? auth0User(),
-    notification: {
-      message_type: messageType,
-      delivery_method: options.deliveryMethod ?? 'text',
-      recipient: options.recipient ?? '+14155550100',
-      from: '+15005550006',
-      locale: options.locale ?? 'en_US',
-      ...(hasCode ? { code } : {}),
-      as_text: hasCode ? `${code} is your verification code for Acme.` : 'Your Acme account was blocked.',
-      as_voice: hasCode
-        ? `Your verification code for Acme is ${[...code].join(' ')}`
-        : 'Your account was blocked.',
-    },
-    secrets: secrets(url),
-  };
-}
-
-/** api for custom-phone-provider: records retry() and drop() (only the last call counts, as in Auth0). */
-export function customPhoneProviderApi() {
-  const calls: { method: 'retry' | 'drop'; reason: string | undefined }[] = [];
-  return {
-    calls,
-    last: () => calls.at(-1),
-    api: {
-      notification: {
-        retry: (reason?: string) => calls.push({ method: 'retry', reason }),
-        drop: (reason?: string) => calls.push({ method: 'drop', reason }),
-      },
-      cache: { get: () => undefined, set: () => ({ type: 'success' }), delete: () => ({ type: 'success' }) },
-    },
-  };
-}
+export { customPhoneProviderApi, runNotification } from './auth0-notification.js';
 
 /**
  * Alice typed the code: her next login (the real post-login Action, with a phone MFA method) proves the
  * number. Returns the reasons the Action denied the login with (none expected).
  */
-export async function confirmAliceByLogin(url: string): Promise<string[]> {
+export async function confirmAliceByLogin(url: string, options: Partial<PostLoginOptions> = {}) {
   const { onExecutePostLogin } = loadAction<PostLoginModule>('post-login');
   const now = new Date().toISOString();
   const { api, denied } = postLoginApi();
   await onExecutePostLogin(
     postLoginEvent(url, {
       user: auth0User({ multifactor: ['guardian'], enrolledFactors: [{ type: 'phone' }] }),
+      // customize-mfa-enrollments-universal-login.mdx, "How it works": an MFA method has `type`, matching
+      // enrolledFactors' type.
       methods: [
         { name: 'pwd', timestamp: now },
         { name: 'mfa', type: 'phone', timestamp: now },
       ],
+      ...options,
     }),
     api,
   );

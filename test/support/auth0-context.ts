@@ -5,6 +5,9 @@
  *   const f = await createAuth0Fixture({ env: { ENROLLMENT_POLICY: 'block' } });
  *   await postAuth0Event(f.ctx.app, deliverEvent({ … }));
  *   f.twilio.messages …; f.clock.advance(61 * 60_000); await f.close();
+ * Nothing here stands in for Auth0: the bodies are callerpop's own contract with its Action scripts
+ * (src/services/auth0-events.ts). Auth0's side, with its citations, is in auth0-actions.ts and
+ * auth0-action-events.ts.
  */
 import { type ConfigInput, parseConfig } from '../../src/config.js';
 import { createTwilioRest } from '../../src/services/twilio-rest.js';
@@ -73,9 +76,14 @@ export const BOB = {
   connection: 'Username-Password-Authentication',
 };
 
+/**
+ * A `phone.deliver` body as the phone Actions send it (src/services/auth0-events.ts). `user: null` is a message
+ * for no user yet; `flow` is left out unless given (older scripts send none).
+ */
 export function deliverEvent(options: {
-  user?: Record<string, unknown>;
+  user?: Record<string, unknown> | null;
   purpose?: string;
+  flow?: string;
   channel?: 'sms' | 'voice';
   recipient?: string;
   code?: string;
@@ -88,9 +96,10 @@ export function deliverEvent(options: {
     type: 'phone.deliver',
     occurred_at: options.at ?? Date.now(),
     trigger: options.trigger ?? 'send-phone-message',
-    user: options.user ?? ALICE,
+    user: options.user === undefined ? ALICE : options.user,
     message: {
       purpose: options.purpose ?? 'enrollment',
+      ...(options.flow ? { flow: options.flow } : {}),
       channel: options.channel ?? 'sms',
       recipient: options.recipient ?? '+14155550100',
       code,

@@ -4,6 +4,7 @@
  *
  *   const res = await postAuth0Event(ctx.app, { type: 'user.login', occurred_at: Date.now(), user, mfa: {} });
  *   const res = await postAuth0Event(ctx.app, body, { id: 'msg_same', timestamp: new Date(Date.now() - 301_000) });
+ * The signature scheme is callerpop's choice for its Actions (Standard Webhooks), not something Auth0 does.
  */
 import { Webhook } from 'standardwebhooks';
 import { TEST_ENV } from './context.js';
