@@ -71,20 +71,26 @@ describe('the Auth0 feed on workerd', () => {
     });
   });
 
-  it('ingests Log Streams: a user deletion (sdu) removes its number', async () => {
+  it('ingests Log Streams as they stream in: a user deletion (sdu) removes its number, a bad line is held', async () => {
     expect((await lookup()).matches).toMatchObject([{ userId: 'auth0|workers-carol' }]);
+    const lines = [
+      JSON.stringify({
+        log_id: `workers-${crypto.randomUUID()}`,
+        data: { type: 'sdu', date: new Date().toISOString(), user_id: 'auth0|workers-carol' },
+      }),
+      JSON.stringify({
+        log_id: `workers-${crypto.randomUUID()}`,
+        data: { type: 's', date: new Date().toISOString() },
+      }),
+      '{not json',
+    ];
     const res = await worker('/auth0/log-stream', {
       method: 'POST',
       headers: { authorization: env.AUTH0_LOG_STREAM_TOKEN, 'content-type': 'application/json' },
-      body: JSON.stringify([
-        {
-          log_id: `workers-${crypto.randomUUID()}`,
-          data: { type: 'sdu', date: new Date().toISOString(), user_id: 'auth0|workers-carol' },
-        },
-        { log_id: `workers-${crypto.randomUUID()}`, data: { type: 's', date: new Date().toISOString() } },
-      ]),
+      body: lines.join('\n'),
     });
-    expect(await res.json()).toEqual({ received: 2, applied: 1, duplicates: 0, ignored: 1, invalid: 0 });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ received: 3, applied: 1, duplicates: 0, ignored: 1, held: 1 });
     expect((await lookup()).matches).toEqual([]);
   });
 });
