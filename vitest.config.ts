@@ -16,6 +16,7 @@ export default defineConfig({
             'scripts/**/*.test.ts',
           ],
           exclude: ['test/workers/**', 'node_modules/**'],
+          globalSetup: ['test/global-setup.ts'],
           pool: 'forks',
           maxWorkers: 2,
           testTimeout: 20_000,

@@ -41,12 +41,15 @@ async function main(): Promise<number> {
   return result.status === 'interrupted' ? 130 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`backfill: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+/**
+ * Exits once the output is written. Not by draining the event loop: the SDK arms a timer for each request
+ * before it waits its turn in the rate limiter (so a long one), and forgets to clear it when the request fails.
+ */
+function exit(code: number) {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+main().then(exit, (error: unknown) => {
+  process.stderr.write(`backfill: ${error instanceof Error ? error.message : String(error)}\n`);
+  exit(1);
+});

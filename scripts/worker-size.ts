@@ -1,6 +1,6 @@
 /**
  * The Worker's bundle as Cloudflare will store it (`wrangler deploy --dry-run`, minified), its gzip size
- * against the 150 KiB budget, and what weighs most — by package, or by file inside `src/`. The static assets
+ * against its budget, and what weighs most — by package, or by file inside `src/`. The static assets
  * (wrangler.toml `[assets]`: libphonenumber-js's metadata, loaded once per isolate) are listed apart: they are
  * uploaded beside the script, not in it.
  *
@@ -14,7 +14,13 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { WRANGLER_OFFLINE } from './wrangler-dev.js';
 
-const BUDGET_KIB = 150;
+/**
+ * Cloudflare accepts up to 3 MiB gzipped on the Free plan and 10 MiB on paid plans; this budget is callerpop's
+ * own, to keep the first request of a new isolate fast (measured by `npm run bench -- worker`). It was 150 KiB
+ * until the Worker took the Auth0 Management API client (per-resource `auth0` SDK clients, a rate limiter, a
+ * token cache) for the log catch-up and account actions: 200 KiB leaves room for those, not for a whole SDK.
+ */
+const BUDGET_KIB = 200;
 const root = join(import.meta.dirname, '..');
 
 interface Metafile {
@@ -53,8 +59,10 @@ try {
     console.log(`  ${(bytes / 1024).toFixed(1).padStart(7)}  ${name}`);
   }
   // `wrangler deploy` ran the [build] command, which filled the assets directory.
-  const assets = join(root, 'dist', 'worker-assets');
-  for (const name of readdirSync(assets)) {
+  const assets = join(root, 'dist', 'assets');
+  for (const entry of readdirSync(assets, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const name = join(entry.parentPath, entry.name).slice(assets.length + 1);
     const file = readFileSync(join(assets, name));
     console.log(
       `Static asset (not in the bundle): ${name} ${(file.length / 1024).toFixed(1)} KiB, ${(gzipSync(file, { level: 9 }).length / 1024).toFixed(1)} KiB gzipped`,

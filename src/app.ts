@@ -6,6 +6,7 @@ import { agentRoutes } from './routes/agent.js';
 import { apiRoutes } from './routes/api.js';
 import { auth0Routes } from './routes/auth0.js';
 import { healthRoutes } from './routes/health.js';
+import { logCatchUpRoutes } from './routes/log-catch-up.js';
 import { twilioRoutes } from './routes/twilio.js';
 import { verifyRoutes } from './routes/verify.js';
 
@@ -26,6 +27,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps));
   app.route('/twilio', twilioRoutes(deps));
   app.route('/api', apiRoutes(deps));
+  app.route('/api/auth0', logCatchUpRoutes(deps));
   app.route('/auth0', auth0Routes(deps));
   app.route('/agent', agentRoutes(deps));
   app.route('/verify', verifyRoutes(deps));

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
+import { AUTH0_PLANS, DEFAULT_AUTH0_PLAN } from './auth0-api/rate-limits.js';
 
 // zod/mini: the same schemas as classic zod, built from functions the Worker bundle can tree-shake (classic's
 // methods drag in all of zod, JSON Schema included). It has no default locale: English messages, as before.
@@ -96,6 +97,15 @@ export const configSchema = z.object({
   AUTH0_CLIENT_ID: optionalString,
   AUTH0_CLIENT_SECRET: optionalString,
   AUTH0_API_BASE_URL: optionalUrl,
+  /**
+   * The tenant's plan, whose documented Management API rate limits pace every call (src/auth0-api/rate-limits.ts).
+   * Default `free`: the lowest documented rate for the calls callerpop makes most, so never above any plan's.
+   */
+  AUTH0_PLAN: z._default(z.enum(AUTH0_PLANS), DEFAULT_AUTH0_PLAN),
+  /** Minutes between log catch-up runs on Node (0: only on demand); Workers run it on the Cron Trigger. */
+  LOG_CATCH_UP_MINUTES: intWithDefault(10, 0, 24 * 60),
+  /** Pages of GET /api/v2/logs (100 events each) one catch-up run applies at most. */
+  LOG_CATCH_UP_PAGES: intWithDefault(20, 1, 1000),
   /**
    * Where the phone verification page sends users back to (`{base}/continue`). Default `https://{AUTH0_DOMAIN}`;
    * set it for a custom domain, a private cloud or a loopback test stand-in. Never taken from a request.

@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/client.js';
 import type { AgentHub } from './hub/types.js';
 import type { Logger } from './logger.js';
+import type { LogCatchUp } from './services/log-catch-up.js';
 
 /** Sends through Twilio's REST API (Messages, Calls). Built by the entry; replaced by nothing in tests. */
 export interface TwilioRest {
@@ -13,6 +14,14 @@ export interface TwilioRest {
 /** Work a request leaves running after its response (recording retries, pushes). */
 export interface BackgroundWork {
   track(task: Promise<unknown>): void;
+}
+
+/**
+ * Files built into dist/assets by scripts/build-assets.mjs (the console's browser scripts): read from disk on
+ * Node, from the ASSETS binding on Workers. null when the file is not there (the build did not run).
+ */
+export interface StaticAssets {
+  text(path: string): Promise<string | null>;
 }
 
 /** Everything the app needs from the outside world; the entries build it, tests build it with real parts. */
@@ -29,6 +38,9 @@ export interface AppDeps {
   fetch: typeof fetch;
   /** Twilio REST client (Messages, Calls); built by the entries, and by the test context. */
   twilio: TwilioRest;
+  assets: StaticAssets;
+  /** The Auth0 log catch-up (its timer, cron and route), when the Management API is configured. */
+  logCatchUp?: LogCatchUp;
   /**
    * Where background work is also handed, so the process can wait for it before it stops (Node). On
    * Workers the request's waitUntil keeps it alive instead.

@@ -1,13 +1,17 @@
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp } from './app.js';
+import { createLogReader } from './auth0-api/logs.js';
+import { managementApiFrom } from './auth0-api/management.js';
 import { agentConsoleLink, ConfigError } from './config.js';
 import type { MemoryHub } from './hub/memory.js';
 import { describeError } from './logger.js';
 import { buildNodeDeps } from './node/deps.js';
 import { DEV_SECRETS_PATH, loadNodeConfig } from './node/env.js';
+import type { LogCatchUpDeps } from './routes/log-catch-up.js';
 import { unfinishedRecords } from './services/inbound.js';
 import { flushInteractionRecorder } from './services/interaction-recorder.js';
+import { createLogCatchUp, logDepsOf } from './services/log-catch-up.js';
 import { runRetention } from './services/retention.js';
 
 /**
@@ -30,7 +34,16 @@ async function main() {
     throw err;
   }
   const { config } = loaded;
-  const { deps, background, close } = await buildNodeDeps(config);
+  const built = await buildNodeDeps(config);
+  const { background, close } = built;
+  // One Management API client (token, rate limiter) for the process: the catch-up's timer and its route share it.
+  const auth0Api = managementApiFrom(config, built.deps.fetch);
+  const logCatchUp =
+    auth0Api &&
+    createLogCatchUp(logDepsOf(built.deps), createLogReader(auth0Api), {
+      maxPages: config.LOG_CATCH_UP_PAGES,
+    });
+  const deps: LogCatchUpDeps = { ...built.deps, logCatchUp };
   const app = createApp(deps);
   // noServer: @hono/node-server routes upgrade requests through the app (/agent/socket) itself.
   const websocket = { server: new WebSocketServer({ noServer: true }) };
@@ -47,6 +60,14 @@ async function main() {
       '  Try it:          npm run seed:demo            (a small believable index)',
       '                   npm run simulate -- call +14155550100',
       '                   npm run simulate -- sms +14155550100 "Where is my order?"',
+      '',
+      `  Auth0 log catch-up: ${
+        !logCatchUp
+          ? 'off (set AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET to read GET /api/v2/logs)'
+          : config.LOG_CATCH_UP_MINUTES > 0
+            ? `every ${config.LOG_CATCH_UP_MINUTES} min, paced as AUTH0_PLAN=${config.AUTH0_PLAN}`
+            : 'on demand only (POST /api/auth0/log-catch-up)'
+      }`,
     ];
     if (loaded.usingDevSecrets) {
       lines.push(
@@ -67,6 +88,20 @@ async function main() {
   const retentionTimer = setInterval(purge, 60 * 60 * 1000);
   retentionTimer.unref();
 
+  // The log catch-up, as the Worker's Cron Trigger runs it: what the Log Stream missed, from GET /api/v2/logs.
+  let catchUpTimer: ReturnType<typeof setInterval> | undefined;
+  if (logCatchUp && config.LOG_CATCH_UP_MINUTES > 0) {
+    const catchUp = () =>
+      logCatchUp
+        .run({ trigger: 'timer' })
+        .catch((err: unknown) =>
+          deps.logger.error('auth0 log catch-up failed', { error: describeError(err) }),
+        );
+    setTimeout(catchUp, 90_000).unref();
+    catchUpTimer = setInterval(catchUp, config.LOG_CATCH_UP_MINUTES * 60_000);
+    catchUpTimer.unref();
+  }
+
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -75,6 +110,7 @@ async function main() {
     setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 5000).unref();
     const deadline = Date.now() + SHUTDOWN_GRACE_MS;
     clearInterval(retentionTimer);
+    clearInterval(catchUpTimer);
     // Open agent sockets would hold server.close() until the deadline: say goodbye (1001) first.
     const hub = deps.hub as Partial<MemoryHub>;
     hub.disconnectAll?.();

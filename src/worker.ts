@@ -4,12 +4,14 @@ import { DurableObjectHub, AgentHubObject as HubObject } from './hub/durable-obj
 import { createConsoleLogger } from './logger.js';
 import { phoneMetadataLoaded } from './phone/metadata-runtime.js';
 import { runRetention } from './services/retention.js';
+import { LOG_CATCH_UP_CRON, RETENTION_CRON } from './worker/crons.js';
 import { buildWorkerDeps, loadWorkerConfig, type WorkerDeps } from './worker/deps.js';
 import { loadPhoneMetadata } from './worker/phone-metadata.js';
 
 /**
  * Production entry on Cloudflare Workers, and only the composition root: the same app as on Node, with
- * libSQL over HTTP (Turso), the agent hub in a Durable Object, retention on a Cron Trigger.
+ * libSQL over HTTP (Turso), the agent hub in a Durable Object, retention and the Auth0 log catch-up on Cron
+ * Triggers.
  * Dependencies are built once per isolate (a libSQL HTTP client is cheap to keep, costly to rebuild), and
  * libphonenumber-js's metadata is loaded once per isolate from the static assets before the first request
  * reaches the app (./worker/phone-metadata.ts): it is not in the bundle.
@@ -23,7 +25,7 @@ function compose(env: Env) {
   if (built?.env === env) return built;
   const config = loadWorkerConfig(env);
   const hub = new DurableObjectHub(env.AGENT_HUB, logger);
-  const deps = buildWorkerDeps(config, { hub, logger });
+  const deps = buildWorkerDeps(config, { hub, assets: env.ASSETS, logger });
   // A previous client is left to the garbage collector: requests still in flight may be using it.
   built = { env, deps, app: createApp(deps) };
   return built;
@@ -78,17 +80,46 @@ export default {
     return app.fetch(request, env, ctx);
   },
 
-  // Retention reads and deletes rows by age only: no phone number is parsed, so no metadata is waited for.
-  async scheduled(_controller, env, ctx) {
+  async scheduled(controller, env, ctx) {
     let deps: WorkerDeps;
     try {
       deps = compose(env).deps;
     } catch (err) {
       if (err instanceof ConfigError)
-        logger.error('retention skipped: not configured', { problems: err.problems });
+        logger.error('scheduled work skipped: not configured', {
+          cron: controller.cron,
+          problems: err.problems,
+        });
       throw err;
     }
-    ctx.waitUntil(runRetention(deps));
+    switch (controller.cron) {
+      // Retention reads and deletes rows by age only: no phone number is parsed, so no metadata is waited for.
+      case RETENTION_CRON:
+        ctx.waitUntil(runRetention(deps));
+        return;
+      case LOG_CATCH_UP_CRON: {
+        if (!deps.logCatchUp) {
+          logger.info(
+            'auth0 log catch-up skipped: AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET not set',
+          );
+          return;
+        }
+        // Log events carry phone numbers: they are normalized with the metadata, loaded first.
+        const catchUp = deps.logCatchUp;
+        ctx.waitUntil(
+          (phoneMetadataLoaded() ? Promise.resolve() : loadPhoneMetadata(env.ASSETS))
+            .then(() => catchUp.run({ trigger: 'cron' }))
+            .catch((err: unknown) =>
+              logger.error('auth0 log catch-up not run', {
+                error: err instanceof Error ? err.message : String(err),
+              }),
+            ),
+        );
+        return;
+      }
+      default:
+        logger.warn('unknown Cron Trigger: nothing run', { cron: controller.cron });
+    }
   },
 } satisfies ExportedHandler<Env>;
 

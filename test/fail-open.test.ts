@@ -12,6 +12,7 @@ import { applyMigrations } from '../src/db/migrate-node.js';
 import type { AppDeps } from '../src/deps.js';
 import { nullHub, type PushMessage } from '../src/hub/types.js';
 import { createMemoryLogger } from '../src/logger.js';
+import { createFileAssets } from '../src/node/assets.js';
 import { createTwilioRest } from '../src/services/twilio-rest.js';
 import { createTestContext, TEST_ENV, type TestContext } from './support/context.js';
 import { type DbGateProxy, startDbGateProxy } from './support/db-gate-proxy.js';
@@ -43,6 +44,7 @@ async function remoteSetup(extra: Partial<AppDeps> = {}) {
     newId: () => crypto.randomUUID(),
     fetch: globalThis.fetch.bind(globalThis),
     twilio: createTwilioRest({ config, fetch: globalThis.fetch.bind(globalThis) }),
+    assets: createFileAssets(),
     ...extra,
   };
   /** Reads the database directly, not through the gate. */

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { AUTH0_PLANS, DEFAULT_AUTH0_PLAN } from '../../src/auth0-api/rate-limits.js';
 
 export const HELP = `Usage: npm run backfill -- [options]
 
@@ -35,6 +36,8 @@ Environment (a .env file is read if present):
   AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET   Management API client (client credentials);
                          scopes read:users (export) and read:authentication_methods (--mfa)
   AUTH0_API_BASE_URL     reach the Management API here instead of https://AUTH0_DOMAIN (private cloud, tests)
+  AUTH0_PLAN             the tenant's plan, whose documented rate limits pace every call: free (default),
+                         essentials, professional, enterprise, enterprise-non-production
   DATABASE_URL, DATABASE_AUTH_TOKEN   the index (default the same file as npm start: data/callerpop.db)
   DEFAULT_REGION         default for --region
 
@@ -94,6 +97,11 @@ const schema = z.object({
     apiBaseUrl: optionalText.pipe(
       z.url({ protocol: /^https?$/, error: 'AUTH0_API_BASE_URL must be an http(s) URL' }).optional(),
     ),
+    plan: optionalText.pipe(
+      z
+        .enum(AUTH0_PLANS, { error: `AUTH0_PLAN must be one of ${AUTH0_PLANS.join(', ')}` })
+        .default(DEFAULT_AUTH0_PLAN),
+    ),
   }),
   databaseUrl: optionalText,
   databaseAuthToken: optionalText,
@@ -151,6 +159,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
       clientId: env.AUTH0_CLIENT_ID,
       clientSecret: env.AUTH0_CLIENT_SECRET,
       apiBaseUrl: env.AUTH0_API_BASE_URL,
+      plan: env.AUTH0_PLAN,
     },
     databaseUrl: env.DATABASE_URL,
     databaseAuthToken: env.DATABASE_AUTH_TOKEN,

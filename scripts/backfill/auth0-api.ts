@@ -3,55 +3,53 @@ import { rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { type Management, ManagementClient, ManagementError } from 'auth0';
+import type { Management } from 'auth0';
+import { JobsClient } from 'auth0/jobs';
+import { UsersExportsClient } from 'auth0/jobs/usersExports';
+import { AuthenticationMethodsClient } from 'auth0/users/authenticationMethods';
+import {
+  createManagementApi,
+  httpStatusOf,
+  type ManagementApi,
+  type ManagementSettings,
+} from '../../src/auth0-api/management.js';
 import { describeError } from './describe-error.js';
 import { type MfaResult, phonesFromMethods } from './mfa.js';
-import { type AdaptiveLimiter, readRateLimitHeaders, readRetryAfter } from './rate-limiter.js';
-
-export interface Auth0Settings {
-  domain: string;
-  clientId: string;
-  clientSecret: string;
-  /** Where `https://{domain}` is really reached (private cloud, test server). */
-  apiBaseUrl?: string;
-  fetch?: typeof fetch;
-}
 
 /**
- * ManagementClient always calls `https://{domain}` (API and /oauth/token alike) and has no base URL
- * option, but it sends every request through `fetch`: rewriting the origin there reaches any base URL.
+ * The backfill's calls, through the shared Management API client (src/auth0-api): one token, one rate
+ * limiter for every call of the run; the SDK's per-resource clients for exports, jobs and authentication
+ * methods. A 429 is waited out inside the limiter's fetch; what reaches this file is every other answer.
  */
-export function rebaseFetch(
-  domain: string,
-  base: string | undefined,
-  inner: typeof fetch = fetch,
-): typeof fetch {
-  if (!base) return inner;
-  const from = `https://${domain}`;
-  const to = base.replace(/\/+$/, '');
-  return (input, init) => {
+export interface BackfillApi {
+  api: ManagementApi;
+  jobs: JobsClient;
+  exports: UsersExportsClient;
+  methods: AuthenticationMethodsClient;
+  /** authentication-methods requests sent (each retry too) and 429s among them: the summary's MFA line. */
+  tally: { calls: number; throttled: number };
+}
+
+export function createBackfillApi(settings: ManagementSettings): BackfillApi {
+  const tally = { calls: 0, throttled: 0 };
+  const network = settings.fetch;
+  // Beneath the limiter: every attempt it lets through, retries of 429s included.
+  const counting: typeof fetch = async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    const rewritten = url.startsWith(from) ? to + url.slice(from.length) : url;
-    return inner(
-      typeof input === 'string' || input instanceof URL ? rewritten : new Request(rewritten, input),
-      init,
-    );
+    const methods = /\/authentication-methods(\?|$)/.test(url);
+    if (methods) tally.calls += 1;
+    const response = await network(input, init);
+    if (methods && response.status === 429) tally.throttled += 1;
+    return response;
   };
-}
-
-/**
- * The SDK's own retries (maxRetries, 2 by default) are turned off: they would retry a 429 out of sight of
- * the pacing, so 429s could be neither counted nor used to slow down. The retry loops live here.
- */
-export function createManagement(settings: Auth0Settings): ManagementClient {
-  return new ManagementClient({
-    domain: settings.domain,
-    clientId: settings.clientId,
-    clientSecret: settings.clientSecret,
-    fetch: rebaseFetch(settings.domain, settings.apiBaseUrl, settings.fetch),
-    maxRetries: 0,
-    timeoutInSeconds: 30,
-  });
+  const api = createManagementApi({ ...settings, fetch: counting });
+  return {
+    api,
+    jobs: new JobsClient(api.clientOptions),
+    exports: new UsersExportsClient(api.clientOptions),
+    methods: new AuthenticationMethodsClient(api.clientOptions),
+    tally,
+  };
 }
 
 /** Exactly the fields the index reads; `export_as` keeps Auth0's names so a file from the dashboard reads the same. */
@@ -74,24 +72,25 @@ export interface ExportJob {
   createdAt: number;
 }
 
-export async function createExportJob(client: ManagementClient, connectionId?: string): Promise<ExportJob> {
-  const job = await client.jobs.usersExports.create(
-    { format: 'json', fields: EXPORT_FIELDS, ...(connectionId ? { connection_id: connectionId } : {}) },
-    { maxRetries: 3 },
-  );
+export async function createExportJob(client: BackfillApi, connectionId?: string): Promise<ExportJob> {
+  const job = await client.exports.create({
+    format: 'json',
+    fields: EXPORT_FIELDS,
+    ...(connectionId ? { connection_id: connectionId } : {}),
+  });
   const createdAt = job.created_at ? Date.parse(job.created_at) : Number.NaN;
   return { id: job.id, createdAt: Number.isNaN(createdAt) ? Date.now() : createdAt };
 }
 
 /** Polls the job until Auth0 gives the download location; a failed or expired job is an error. */
 export async function waitForExport(
-  client: ManagementClient,
+  client: BackfillApi,
   jobId: string,
   options: { pollMs: number; onStatus?: (status: string, percent?: number) => void; signal?: AbortSignal },
 ): Promise<string> {
   for (;;) {
     options.signal?.throwIfAborted();
-    const job = await client.jobs.get(jobId, { maxRetries: 3 });
+    const job = await client.jobs.get(jobId);
     options.onStatus?.(job.status, job.percentage_done);
     if (job.status === 'completed') {
       if (!job.location) throw new Error(`export job ${jobId} completed without a download location`);
@@ -131,18 +130,15 @@ const MAX_ATTEMPTS = 6;
 const PER_PAGE = 50;
 
 /**
- * One user's phone factors through GET /api/v2/users/{id}/authentication-methods, paced by the limiter.
- * 429: counted, paced by the limiter, retried. 5xx and network errors: retried with backoff. 404: the user
- * is gone. Anything else (401, 403 missing scope, 400) stops the run: it would fail for every user.
+ * One user's phone factors through GET /api/v2/users/{id}/authentication-methods. 429s are waited out by the
+ * shared limiter before anything reaches here. 5xx and network errors: retried with backoff. 404: the user
+ * is gone. Anything else (401, 403 missing scope, 400, a 429 Auth0 kept sending) stops the run: it would fail
+ * for every user.
  */
-export async function fetchUserPhones(
-  client: ManagementClient,
-  limiter: AdaptiveLimiter,
-  userId: string,
-): Promise<MfaResult> {
+export async function fetchUserPhones(client: BackfillApi, userId: string): Promise<MfaResult> {
   const methods: Management.UserAuthenticationMethod[] = [];
   for (let page = 0; ; page += 1) {
-    const result = await fetchPage(client, limiter, userId, page);
+    const result = await fetchPage(client, userId, page);
     if (result === 'gone') return { phones: undefined, masked: 0, at: Date.now() };
     methods.push(...(result.authenticators ?? []));
     const total = result.total ?? 0;
@@ -152,42 +148,21 @@ export async function fetchUserPhones(
 }
 
 async function fetchPage(
-  client: ManagementClient,
-  limiter: AdaptiveLimiter,
+  client: BackfillApi,
   userId: string,
   page: number,
 ): Promise<Management.ListUserAuthenticationMethodsOffsetPaginatedResponseContent | 'gone'> {
   for (let attempt = 1; ; attempt += 1) {
-    const ticket = await limiter.acquire();
     try {
-      const result = await client.users.authenticationMethods.list(
-        userId,
-        { page, per_page: PER_PAGE, include_totals: true },
-        { maxRetries: 0 },
-      );
-      limiter.settle(ticket, 'ok', readRateLimitHeaders(result.rawResponse.headers));
+      const result = await client.methods.list(userId, { page, per_page: PER_PAGE, include_totals: true });
       return result.response;
     } catch (error) {
-      const status = error instanceof ManagementError ? error.statusCode : undefined;
-      const headers = error instanceof ManagementError ? error.rawResponse?.headers : undefined;
-      if (status === 429) {
-        limiter.settle(
-          ticket,
-          'throttled',
-          readRateLimitHeaders(headers),
-          readRetryAfter(headers, Date.now()),
-        );
-        if (attempt < MAX_ATTEMPTS * 4) continue;
-      } else if (status === 404) {
-        limiter.settle(ticket, 'ok', readRateLimitHeaders(headers));
-        return 'gone';
-      } else {
-        limiter.settle(ticket, 'failed', readRateLimitHeaders(headers));
-        const transient = status === undefined || status === 408 || status >= 500;
-        if (transient && attempt < MAX_ATTEMPTS) {
-          await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 250 * 2 ** attempt)));
-          continue;
-        }
+      const status = httpStatusOf(error);
+      if (status === 404) return 'gone';
+      const transient = status === undefined || status === 408 || status >= 500;
+      if (transient && attempt < MAX_ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 250 * 2 ** attempt)));
+        continue;
       }
       throw new Error(`authentication-methods for a user failed: ${describeError(error)}`);
     }

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ManagementClient } from 'auth0';
 import type { BackfillRun } from '../../src/db/backfill-runs.js';
 import type { CliOptions } from './args.js';
+import type { BackfillApi } from './auth0-api.js';
 
 type AuthApi = typeof import('./auth0-api.js');
 
@@ -41,7 +41,7 @@ export async function exportInput(
   options: CliOptions,
   io: { dataDir: string; signal?: AbortSignal; fetch?: typeof fetch },
   api: AuthApi | undefined,
-  management: ManagementClient | undefined,
+  management: BackfillApi | undefined,
   previous: BackfillRun | undefined,
   note: (message: string) => void,
   /** Called as soon as Auth0 accepted the job, so a run stopped while it waits resumes the same job. */

@@ -13,10 +13,16 @@ export function createProgress(options: {
   out: NodeJS.WritableStream;
   intervalMs?: number;
   quiet?: boolean;
+  /** Time the Management API calls still need (calls so far, share of the export read). */
+  apiEta?: (calls: number, fractionRead: number) => string | undefined;
 }): Progress {
   const started = Date.now();
+  const eta = (c: Counters, p: { read: number; size: number }) => {
+    const left = options.apiEta?.(c.apiCalls, p.size > 0 ? p.read / p.size : 0);
+    return left ? ` api ~${left} left` : '';
+  };
   if (options.quiet) return { update: () => {}, note: () => {}, stop: () => {} };
-  if (options.tty) return barProgress(options.out, started);
+  if (options.tty) return barProgress(options.out, started, eta);
   let last = 0;
   const interval = options.intervalMs ?? 5000;
   return {
@@ -27,7 +33,7 @@ export function createProgress(options: {
       const pct = p.size > 0 ? Math.min(100, (100 * p.read) / p.size) : 0;
       const rate = c.users / Math.max(0.001, (now - started) / 1000);
       options.out.write(
-        `progress ${pct.toFixed(1)}% line ${c.lines} users ${c.users} (${Math.round(rate)}/s) links +${c.linksAdded} ~${c.linksUpdated} -${c.linksRemoved} api ${c.apiCalls} 429s ${c.throttled} rss ${Math.round(process.memoryUsage.rss() / 1048576)} MB\n`,
+        `progress ${pct.toFixed(1)}% line ${c.lines} users ${c.users} (${Math.round(rate)}/s) links +${c.linksAdded} ~${c.linksUpdated} -${c.linksRemoved} api ${c.apiCalls} 429s ${c.throttled}${eta(c, p)} rss ${Math.round(process.memoryUsage.rss() / 1048576)} MB\n`,
       );
     },
     note: (message) => options.out.write(`${message}\n`),
@@ -35,12 +41,16 @@ export function createProgress(options: {
   };
 }
 
-function barProgress(out: NodeJS.WritableStream, started: number): Progress {
+function barProgress(
+  out: NodeJS.WritableStream,
+  started: number,
+  eta: (c: Counters, p: { read: number; size: number }) => string,
+): Progress {
   const bar = new cliProgress.SingleBar(
     {
       stream: out,
       format:
-        '{bar} {percentage}% | ETA {eta_formatted} | {users} users ({rate}/s) | links +{added} ~{updated} -{removed} | api {api} 429s {throttled}',
+        '{bar} {percentage}% | ETA {eta_formatted} | {users} users ({rate}/s) | links +{added} ~{updated} -{removed} | api {api} 429s {throttled}{apiEta}',
       hideCursor: true,
       etaBuffer: 50,
       fps: 5,
@@ -58,6 +68,7 @@ function barProgress(out: NodeJS.WritableStream, started: number): Progress {
         removed: c.linksRemoved,
         api: c.apiCalls,
         throttled: c.throttled,
+        apiEta: eta(c, p),
       };
       if (!begun) {
         bar.start(Math.max(1, p.size), 0, payload);

@@ -13,8 +13,8 @@ import { importExport } from './import.js';
 import { exportInput, fileInput } from './inputs.js';
 import { MASKED_NUMBERS_WARNING } from './mfa.js';
 import { openIndex } from './open-index.js';
+import { pacingNote, remainingApiTime } from './pacing.js';
 import { createProgress } from './progress.js';
-import { AdaptiveLimiter } from './rate-limiter.js';
 import { formatSummary } from './summary.js';
 
 type AuthApi = typeof import('./auth0-api.js');
@@ -39,23 +39,32 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
   const started = Date.now();
   const { db, close } = await openIndex(options, io.dataDir);
   const progressMode = options.progress === 'auto' ? (io.tty ? 'bar' : 'lines') : options.progress;
+  // With --mfa the API calls set the pace: the time they still need, at the plan's documented rate.
+  const apiEta = (calls: number, fractionRead: number) =>
+    options.mfa ? remainingApiTime(options.auth0.plan, calls, fractionRead) : undefined;
   const progress = createProgress({
     tty: progressMode === 'bar',
     out: io.out,
     quiet: progressMode === 'none',
+    apiEta,
   });
   const runOptions = { mfa: options.mfa, prune: options.prune, complete: options.complete };
   // The SDK is large: it is loaded only when Auth0 is actually called (an export job, or --mfa).
   const needsApi = !options.file || options.mfa;
   const api = needsApi ? await import('./auth0-api.js') : undefined;
+  // One client and one limiter for every call of the run (export job, polls, authentication methods).
   const management =
     api && options.auth0.domain && options.auth0.clientId && options.auth0.clientSecret
-      ? api.createManagement({
+      ? api.createBackfillApi({
           domain: options.auth0.domain,
           clientId: options.auth0.clientId,
           clientSecret: options.auth0.clientSecret,
           apiBaseUrl: options.auth0.apiBaseUrl,
-          fetch: io.fetch,
+          plan: options.auth0.plan,
+          fetch: io.fetch ?? globalThis.fetch.bind(globalThis),
+          maxConcurrency: options.concurrency,
+          // A run lasts hours: a bucket shared with another process may refuse a request several times.
+          maxThrottled: 50,
         })
       : undefined;
   let run: BackfillRun | undefined;
@@ -65,7 +74,7 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
   const finish = (status: RunResult['status'], reason?: string): RunResult => {
     progress.stop();
     io.out.write(
-      `${formatSummary({ status, counters, source, elapsedMs: Date.now() - started, dryRun: options.dryRun, prune: options.prune, mfa: options.mfa, resumedAfterLine, reason })}\n`,
+      `${formatSummary({ status, counters, source, elapsedMs: Date.now() - started, dryRun: options.dryRun, prune: options.prune, mfa: options.mfa, plan: options.auth0.plan, resumedAfterLine, reason })}\n`,
     );
     return { status, counters, runId: run?.id ?? '', reason };
   };
@@ -126,7 +135,7 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
     run = await create({ source: resolved.source, jobId: resolved.jobId, snapshotAt: resolved.snapshotAt });
     if (!options.dryRun) await markRun(db, run.id, { status: 'running', now });
 
-    const limiter = new AdaptiveLimiter({ maxConcurrency: options.concurrency, initialConcurrency: 1 });
+    if (options.mfa) progress.note(pacingNote(options.auth0.plan));
     let maskedNoted = counters.masked > 0;
     const trackSeen = options.prune && resolved.complete;
     await importExport({
@@ -145,9 +154,9 @@ export async function runBackfill(options: CliOptions, io: RunIo): Promise<RunRe
       signal: io.signal,
       fetchPhones:
         options.mfa && management
-          ? (userId) => (api as AuthApi).fetchUserPhones(management, limiter, userId)
+          ? (userId) => (api as AuthApi).fetchUserPhones(management, userId)
           : undefined,
-      apiStats: () => ({ calls: limiter.stats.sent, throttled: limiter.stats.throttled }),
+      apiStats: () => ({ calls: management?.tally.calls ?? 0, throttled: management?.tally.throttled ?? 0 }),
       onBatch: (c, _line, position) => {
         if (c.masked > 0 && !maskedNoted) {
           maskedNoted = true;

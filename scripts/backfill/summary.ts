@@ -13,6 +13,8 @@ export interface SummaryInput {
   dryRun: boolean;
   prune: boolean;
   mfa: boolean;
+  /** AUTH0_PLAN: whose documented rate limits paced the calls. */
+  plan?: string;
   resumedAfterLine: number;
   reason?: string;
 }
@@ -40,7 +42,7 @@ export function formatSummary(s: SummaryInput): string {
     );
   if (s.mfa)
     lines.push(
-      `  MFA               ${n(c.mfaUsers)} users asked, ${n(c.apiCalls)} API calls, ${n(c.throttled)} 429s, ${n(c.masked)} masked, ${n(c.usersGone)} users gone`,
+      `  MFA               ${n(c.mfaUsers)} users asked, ${n(c.apiCalls)} API calls, ${n(c.throttled)} 429s, ${n(c.masked)} masked, ${n(c.usersGone)} users gone${s.plan ? ` (paced as AUTH0_PLAN=${s.plan})` : ''}`,
     );
   else lines.push('  MFA               not fetched (add --mfa to index SMS/voice MFA numbers)');
   lines.push(`  invalid numbers   ${n(c.invalidNumbers)}${samples(c.invalidLines, c.invalidNumbers)}`);

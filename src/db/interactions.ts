@@ -9,6 +9,8 @@ export interface InteractionFlags {
   lookupFailed?: boolean;
   /** Enrollment policy `warn` let a number through that another account uses. */
   policyWarning?: boolean;
+  /** Why the IVR's caller check sent no code (a toll-fraud refusal such as `country_not_allowed`). */
+  verificationSkipped?: string;
 }
 
 export interface InteractionRecord {

@@ -45,7 +45,7 @@ export class AgentHubObject extends DurableObject {
 
   /** Built on first use after each wake-up: only a replay needs the database. */
   private feedDeps(): WorkerDeps {
-    this.deps ??= buildWorkerDeps(loadWorkerConfig(this.env), { hub: nullHub });
+    this.deps ??= buildWorkerDeps(loadWorkerConfig(this.env), { hub: nullHub, assets: this.env.ASSETS });
     return this.deps;
   }
 

@@ -14,6 +14,7 @@ import type { AgentHub } from '../hub/types.js';
 import { createConsoleLogger, type Logger } from '../logger.js';
 import { replayChangesSince } from '../services/agent-feed.js';
 import { createTwilioRest } from '../services/twilio-rest.js';
+import { createFileAssets } from './assets.js';
 import { type BackgroundTracker, createBackgroundTracker } from './background.js';
 import { healStatementsAfterBusy } from './libsql-busy-heal.js';
 
@@ -164,6 +165,7 @@ export async function buildNodeDeps(
     newId: () => uuidv7(),
     fetch: outbound,
     twilio: createTwilioRest({ config, fetch: outbound }),
+    assets: createFileAssets(),
     background,
   };
   return {

@@ -5,14 +5,12 @@ import { queryAudit } from '../db/audit.js';
 import { findInteraction, listInteractions } from '../db/interactions.js';
 import { AUDIT_ACTIONS } from '../db/schema.js';
 import type { AppDeps } from '../deps.js';
-import { badRequest, forbidden } from '../errors.js';
+import { ApiError, badRequest, forbidden } from '../errors.js';
 import { auditedCursor, parseCursor } from '../hub/protocol.js';
 import { replayChangesSince } from '../services/agent-feed.js';
 import { agentIdentity } from '../services/agent-session.js';
 import { audit } from '../services/audit.js';
 import { toInteractionView } from '../services/interaction-view.js';
-import { CLIENT_SCRIPT } from '../ui/client-script.js';
-import { FRAME_SCRIPT } from '../ui/frame-script.js';
 import { type ClientState, ConsolePage, PopPage } from '../ui/pages.js';
 import { STYLES } from '../ui/styles.js';
 import { agentAuthRoutes } from './agent-auth.js';
@@ -56,12 +54,14 @@ export function agentRoutes(deps: AppDeps) {
   const app = new Hono<AgentEnv>();
   const assetHeaders = { 'Cache-Control': 'public, max-age=300' };
 
-  app.get('/assets/console.js', (c) =>
-    c.body(CLIENT_SCRIPT, 200, { ...assetHeaders, 'Content-Type': 'text/javascript; charset=utf-8' }),
-  );
-  app.get('/assets/frame.js', (c) =>
-    c.body(FRAME_SCRIPT, 200, { ...assetHeaders, 'Content-Type': 'text/javascript; charset=utf-8' }),
-  );
+  // Bundled from src/console/client/ by scripts/build-assets.mjs.
+  for (const name of ['console.js', 'frame.js'])
+    app.get(`/assets/${name}`, async (c) => {
+      const script = await deps.assets.text(`agent/${name}`);
+      if (script === null)
+        throw new ApiError(503, 'unavailable', 'The console script was not built (scripts/build-assets.mjs)');
+      return c.body(script, 200, { ...assetHeaders, 'Content-Type': 'text/javascript; charset=utf-8' });
+    });
   app.get('/assets/console.css', (c) =>
     c.body(STYLES, 200, { ...assetHeaders, 'Content-Type': 'text/css; charset=utf-8' }),
   );

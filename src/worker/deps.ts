@@ -1,10 +1,15 @@
 import { createClient } from '@libsql/client/web';
+import { createLogReader } from '../auth0-api/logs.js';
+import { managementApiFrom } from '../auth0-api/management.js';
 import { type Config, ConfigError, type ConfigInput, parseConfig } from '../config.js';
 import { createDb } from '../db/client.js';
 import type { AppDeps } from '../deps.js';
 import type { AgentHub } from '../hub/types.js';
 import { createConsoleLogger, type Logger } from '../logger.js';
+import { createLogCatchUp, type LogCatchUp, logDepsOf } from '../services/log-catch-up.js';
 import { createTwilioRest } from '../services/twilio-rest.js';
+import { createBindingAssets } from './assets.js';
+import type { AssetsFetcher } from './phone-metadata.js';
 
 /**
  * Builds the app's dependencies from a Worker's `env` (vars from wrangler.toml, secrets from
@@ -53,18 +58,20 @@ export function loadWorkerConfig(env: object): Config {
 export const WORKER_BACKGROUND_BUDGET_MS = 25_000;
 
 export interface WorkerDeps extends AppDeps {
+  /** The Auth0 log catch-up (its Cron Trigger and its route), when the Management API is configured. */
+  logCatchUp?: LogCatchUp;
   close(): void;
 }
 
 /** Everything but the hub, which differs between the Worker (a stub) and the object itself. */
 export function buildWorkerDeps(
   config: Config,
-  options: { hub: AgentHub; logger?: Logger; fetch?: typeof fetch },
+  options: { hub: AgentHub; assets?: AssetsFetcher; logger?: Logger; fetch?: typeof fetch },
 ): WorkerDeps {
   const client = createClient({ url: config.DATABASE_URL ?? '', authToken: config.DATABASE_AUTH_TOKEN });
   // Bound once: workerd throws "Illegal invocation" when the global fetch is called detached.
   const outbound = options.fetch ?? ((input, init) => fetch(input, init));
-  return {
+  const deps: WorkerDeps = {
     config,
     db: createDb(client),
     hub: options.hub,
@@ -72,8 +79,16 @@ export function buildWorkerDeps(
     now: () => Date.now(),
     newId: () => crypto.randomUUID(),
     fetch: outbound,
+    assets: createBindingAssets(options.assets),
     twilio: createTwilioRest({ config, fetch: outbound }),
     backgroundBudgetMs: WORKER_BACKGROUND_BUDGET_MS,
     close: () => client.close(),
   };
+  // One Management API client per isolate: the cron's runs and the route's share its token and rate limiter.
+  const auth0Api = managementApiFrom(config, outbound);
+  if (auth0Api)
+    deps.logCatchUp = createLogCatchUp(logDepsOf(deps), createLogReader(auth0Api), {
+      maxPages: config.LOG_CATCH_UP_PAGES,
+    });
+  return deps;
 }

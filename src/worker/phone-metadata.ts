@@ -1,7 +1,7 @@
 import { installPhoneMetadata, phoneMetadataLoaded } from '../phone/metadata-runtime.js';
 
 /**
- * Loads libphonenumber-js's `max` metadata from the Worker's static assets (scripts/copy-phone-metadata.mjs
+ * Loads libphonenumber-js's `max` metadata from the Worker's static assets (scripts/build-assets.mjs
  * puts it there at build time) into `#phone-metadata`, once per isolate. The Worker entry awaits this before
  * handing a request to the app, so normalizePhone stays synchronous and never runs without metadata.
  *
@@ -9,7 +9,7 @@ import { installPhoneMetadata, phoneMetadataLoaded } from '../phone/metadata-run
  * the next request tries again; the requests that saw it fail answer 503, never a guess about a number.
  */
 
-/** scripts/copy-phone-metadata.mjs METADATA_FILE. The host is ignored by the assets binding. */
+/** scripts/build-assets.mjs METADATA_FILE. The host is ignored by the assets binding. */
 const METADATA_URL = 'https://assets.invalid/phone-metadata.max.json';
 /** A local asset read takes milliseconds; past this the attempt is treated as failed (503, retried next time). */
 const LOAD_TIMEOUT_MS = 5_000;
@@ -43,7 +43,7 @@ async function fetchAndInstall(assets: AssetsFetcher | undefined): Promise<void>
   if (!res.ok) {
     await res.body?.cancel();
     throw new PhoneMetadataUnavailable(
-      `phone metadata asset answered ${res.status}: was scripts/copy-phone-metadata.mjs run ([build] command)?`,
+      `phone metadata asset answered ${res.status}: was scripts/build-assets.mjs run ([build] command)?`,
     );
   }
   let json: unknown;

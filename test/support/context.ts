@@ -6,6 +6,7 @@ import { type Config, type ConfigInput, parseConfig } from '../../src/config.js'
 import type { AppDeps } from '../../src/deps.js';
 import { nullHub } from '../../src/hub/types.js';
 import { createMemoryLogger } from '../../src/logger.js';
+import { createFileAssets } from '../../src/node/assets.js';
 import { type BackgroundTracker, createBackgroundTracker } from '../../src/node/background.js';
 import { openDatabase } from '../../src/node/deps.js';
 import { createTwilioRest } from '../../src/services/twilio-rest.js';
@@ -55,6 +56,7 @@ export async function createTestContext(
     newId: () => crypto.randomUUID(),
     fetch,
     twilio: createTwilioRest({ config, fetch }),
+    assets: createFileAssets(),
     background,
     ...options.deps,
   };

@@ -1,22 +1,25 @@
 /**
- * A loopback stand-in for what the backfill uses of Auth0, as Auth0 documents it:
- * - `POST /oauth/token` (client credentials, form-encoded, audience `https://{domain}/api/v2/`);
- * - `POST /api/v2/jobs/users-exports` (format json|csv, fields [{name, export_as}], connection_id?),
- *   `GET /api/v2/jobs/{id}` (pending → processing → completed with `location`), and the download itself:
- *   gzipped NDJSON, one object per user keyed by `export_as ?? name`, from a presigned URL (no bearer);
- * - `GET /api/v2/users/{id}/authentication-methods` (page, per_page, include_totals → `{start, limit,
- *   total, authenticators}`), paced by a token bucket reported in `x-ratelimit-limit` / `-remaining` /
- *   `-reset` (epoch seconds when the bucket is full again); over the limit: 429 with `Retry-After`;
- *   phone numbers masked ("XXXXXXXX4567") while the tenant flag `disable_management_api_sms_obfuscation`
- *   is off;
- * - `PATCH /api/v2/tenants/settings` `{ flags: { disable_management_api_sms_obfuscation } }`.
- * A `hiddenLimit` adds a second bucket the headers do not report (like Auth0's global limit on free
- * tenants), to produce 429s the headers could not have predicted. Every request is logged with its time.
+ * A loopback stand-in for what callerpop uses of Auth0's Management API, as Auth0 documents it. Every
+ * behaviour cites the page it follows (paths in auth0/docs-v2; "OAS" is
+ * main/docs/oas/management/v2/management-api-oas.json at 7025885, the last stored version). Driven by the
+ * real `auth0` SDK per-resource clients over real HTTP. Where the docs are silent or disagree, the reading is
+ * an option (`readings`), so the code can be run under each.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import {
+  type BucketSpec,
+  createRateLimits,
+  DEFAULT_READINGS,
+  type PresetName,
+  type RateLimitReadings,
+} from './fake-auth0-buckets.js';
+import { createExportJobs } from './fake-auth0-exports.js';
+import { createLogStore, type FakeLog } from './fake-auth0-logs.js';
+
+export type { RateLimitReadings } from './fake-auth0-buckets.js';
+export type { FakeLog } from './fake-auth0-logs.js';
 
 export interface FakeMethod {
   type: 'phone' | 'totp' | 'push-notification' | 'email';
@@ -31,6 +34,7 @@ export interface FakeUser {
   methods?: FakeMethod[];
 }
 
+/** A per-second token bucket (the shape older tests give). */
 export interface Bucket {
   limit: number;
   perSecond: number;
@@ -42,18 +46,28 @@ export interface FakeAuth0Options {
   clientSecret?: string;
   users?: FakeUser[];
   connections?: { id: string; name: string }[];
+  /** Log events already in the tenant (GET /api/v2/logs), oldest first; log_id assigned when missing. */
+  logs?: Partial<FakeLog>[];
+  /** A documented plan's buckets (fake-auth0-buckets.ts). */
+  plan?: PresetName;
+  /** One bucket every Management API request spends, reported in the headers (instead of `plan`). */
   rateLimit?: Bucket;
+  /** A second bucket spent first and never reported: 429s the headers could not have predicted. */
   hiddenLimit?: Bucket;
+  /** Readings of what the docs leave open (fake-auth0-buckets.ts); default DEFAULT_READINGS. */
+  readings?: Partial<RateLimitReadings>;
   obfuscate?: boolean;
-  /** Added before answering authentication-methods, so concurrency matters. */
+  /** Added before answering authentication-methods and logs, so concurrency matters. */
   latencyMs?: number;
   /** Polls of GET /jobs/{id} before the export completes (default 2). */
   exportPolls?: number;
+  now?: () => number;
 }
 
 export interface LoggedRequest {
   method: string;
   path: string;
+  query: string;
   /** ms since the epoch, when the request arrived. */
   at: number;
   status: number;
@@ -62,44 +76,43 @@ export interface LoggedRequest {
   rate?: { limit: number; remaining: number; reset: number; retryAfter?: number };
 }
 
-class TokenBucket {
-  private tokens: number;
-  private last = Date.now();
-  constructor(readonly spec: Bucket) {
-    this.tokens = spec.limit;
-  }
-  private refill(now: number) {
-    this.tokens = Math.min(this.spec.limit, this.tokens + ((now - this.last) / 1000) * this.spec.perSecond);
-    this.last = now;
-  }
-  take(now: number, consume = true): { ok: boolean; remaining: number; reset: number; retryAfter: number } {
-    this.refill(now);
-    const ok = consume && this.tokens >= 1;
-    if (ok) this.tokens -= 1;
-    const full = now + ((this.spec.limit - this.tokens) / this.spec.perSecond) * 1000;
-    const retryAfter = ok ? 0 : Math.max(1, Math.ceil((1 - this.tokens) / this.spec.perSecond));
-    return { ok, remaining: Math.floor(this.tokens), reset: Math.ceil(full / 1000), retryAfter };
-  }
-}
+const perSecond = (b: Bucket): BucketSpec => ({ burst: b.limit, sustained: b.perSecond, per: 'second' });
 
 export async function startFakeAuth0(options: FakeAuth0Options = {}) {
   const domain = options.domain ?? 'callerpop-test.us.auth0.com';
   const clientId = options.clientId ?? 'backfill-client';
   const clientSecret = options.clientSecret ?? 'backfill-secret-0123456789';
+  const now = options.now ?? Date.now;
+  const readings: RateLimitReadings = { ...DEFAULT_READINGS, ...options.readings };
   const users = new Map((options.users ?? []).map((u) => [u.profile.user_id, u]));
   const connections = options.connections ?? [];
   const tokens = new Set<string>();
-  const jobs = new Map<string, { job: Record<string, unknown>; polls: number; file?: Buffer }>();
-  const bucket = new TokenBucket(options.rateLimit ?? { limit: 50, perSecond: 50 });
-  const hidden = options.hiddenLimit ? new TokenBucket(options.hiddenLimit) : undefined;
+  const exports = createExportJobs({
+    users: () => users.values(),
+    connections,
+    now,
+    polls: options.exportPolls ?? 2,
+  });
+  const logs = createLogStore(options.logs ?? []);
   const log: LoggedRequest[] = [];
+  const faults: { match: (r: LoggedRequest) => boolean; status: number; times: number }[] = [];
   const state = { obfuscate: options.obfuscate ?? false, inFlight: 0 };
+  const limits = createRateLimits(
+    {
+      plan: options.plan,
+      reported: options.rateLimit && perSecond(options.rateLimit),
+      hidden: options.hiddenLimit && perSecond(options.hiddenLimit),
+    },
+    readings,
+    now(),
+  );
   let baseUrl = '';
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
   };
+  // Management API errors: { statusCode, error, message } (OAS, every operation's 4xx; the SDK reads `body`).
   const error = (res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}) =>
     send(res, status, { statusCode: status, error: httpError(status), message }, extra);
 
@@ -107,6 +120,11 @@ export async function startFakeAuth0(options: FakeAuth0Options = {}) {
     const url = new URL(req.url ?? '/', baseUrl);
     const body = await readBody(req);
     if (req.method === 'POST' && url.pathname === '/oauth/token') {
+      // api/authentication/client-credential-flow/get-token.mdx: form-encoded grant_type=client_credentials,
+      // client_id, client_secret, audience; 200 { access_token, token_type, expires_in }. The audience is the
+      // Management API's identifier, https://{domain}/api/v2/ (get-management-api-access-tokens-for-production
+      // .mdx, "Get access tokens"). Failures: RFC 6749 §5.2's { error, error_description } (Auth0's own codes
+      // for them are not documented).
       const form = new URLSearchParams(body);
       if (form.get('grant_type') !== 'client_credentials') return error(res, 400, 'unsupported_grant_type');
       if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret)
@@ -118,108 +136,76 @@ export async function startFakeAuth0(options: FakeAuth0Options = {}) {
         });
       const token = randomBytes(16).toString('hex');
       tokens.add(token);
-      return send(res, 200, {
-        access_token: token,
-        token_type: 'Bearer',
-        expires_in: 86400,
-        scope: 'read:users read:authentication_methods update:tenant_settings',
-      });
+      return send(res, 200, { access_token: token, token_type: 'Bearer', expires_in: 86400 });
     }
     const exportFile = /^\/exports\/(job_[A-Za-z0-9]+)\.json\.gz$/.exec(url.pathname);
     if (req.method === 'GET' && exportFile) {
-      const file = jobs.get(exportFile[1] as string)?.file;
+      // bulk-user-exports.mdx, "2. Check job status and download the export": the `location` URL downloads
+      // the file (gzipped NDJSON for format json, "Supported file formats"); no bearer token.
+      const file = exports.file(exportFile[1] as string);
       if (!file) return error(res, 404, 'Not Found');
       res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': String(file.length) });
       return res.end(file);
     }
     if (!url.pathname.startsWith('/api/v2/')) return error(res, 404, 'Not Found');
+    // OAS, every operation: 401 "Invalid token." without a valid bearer token.
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!bearer || !tokens.has(bearer)) return error(res, 401, 'Invalid token');
     const path = url.pathname.slice('/api/v2'.length);
+    const fault = faults.find((f) => f.times > 0 && f.match(entry));
+    if (fault) {
+      fault.times -= 1;
+      return error(res, fault.status, 'Injected failure');
+    }
+    // Every Management API request spends the plan's buckets; the headers report one of them.
+    const verdict = limits.take(req.method ?? 'GET', path, now());
+    const headers: Record<string, string> = {};
+    if (verdict.reported) {
+      const r = verdict.reported;
+      headers['x-ratelimit-limit'] = String(r.limit);
+      headers['x-ratelimit-remaining'] = String(r.remaining);
+      headers['x-ratelimit-reset'] = String(r.reset);
+      entry.rate = { limit: r.limit, remaining: r.remaining, reset: r.reset };
+    }
+    if (!verdict.ok) {
+      // rate-limit-use-cases.mdx, "API responses": "Auth0 API responses deliver HTTP 429 (Too Many Requests)".
+      const retryAfter = Math.max(1, Math.ceil((verdict.decisive.nextAt - now()) / 1000));
+      if (readings.retryAfter) {
+        headers['retry-after'] = String(retryAfter);
+        if (entry.rate) entry.rate.retryAfter = retryAfter;
+      }
+      return error(res, 429, 'Global limit has been reached', headers);
+    }
 
-    if (req.method === 'POST' && path === '/jobs/users-exports') {
-      const input = parseJson(body) as {
-        connection_id?: string;
-        format?: string;
-        fields?: { name: string; export_as?: string }[];
-      };
-      if (!input || (input.format !== undefined && !['json', 'csv'].includes(input.format)))
-        return error(res, 400, 'Payload validation error: format must be json or csv');
-      const connection = input.connection_id
-        ? connections.find((c) => c.id === input.connection_id)
-        : undefined;
-      if (input.connection_id && !connection) return error(res, 404, 'The connection does not exist');
-      const id = `job_${randomBytes(8).toString('hex')}`;
-      const job = {
-        type: 'users_export',
-        status: 'pending',
-        id,
-        created_at: new Date().toISOString(),
-        format: input.format ?? 'csv',
-        fields: input.fields,
-        ...(connection ? { connection_id: connection.id, connection: connection.name } : {}),
-      };
-      const lines = [...users.values()]
-        .filter(
-          (u) =>
-            !connection ||
-            (u.profile.identities as { connection?: string }[] | undefined)?.[0]?.connection ===
-              connection.name,
-        )
-        .map((u) =>
-          JSON.stringify(
-            Object.fromEntries(
-              (input.fields ?? [])
-                .map((f) => [f.export_as ?? f.name, pick(u.profile, f.name)])
-                .filter(([, v]) => v !== undefined),
-            ),
-          ),
-        );
-      jobs.set(id, { job, polls: 0, file: gzipSync(lines.map((l) => `${l}\n`).join('')) });
-      return send(res, 201, job);
-    }
+    // bulk-user-exports.mdx (fake-auth0-exports.ts): the export job, its status, and its download above.
+    const answer = (a: { status: number; body: unknown } | { status: number; error: string }) =>
+      'error' in a ? error(res, a.status, a.error, headers) : send(res, a.status, a.body, headers);
+    if (req.method === 'POST' && path === '/jobs/users-exports')
+      return answer(exports.create(parseJson(body) as Parameters<typeof exports.create>[0]));
     const jobMatch = /^\/jobs\/([^/]+)$/.exec(path);
-    if (req.method === 'GET' && jobMatch) {
-      const record = jobs.get(jobMatch[1] as string);
-      if (!record) return error(res, 404, 'The job does not exist');
-      record.polls += 1;
-      const status = record.polls < (options.exportPolls ?? 2) ? 'processing' : 'completed';
-      const extra =
-        status === 'completed'
-          ? { location: `${baseUrl}/exports/${record.job.id}.json.gz`, percentage_done: 100 }
-          : { percentage_done: 50, time_left_seconds: 1 };
-      return send(res, 200, { ...record.job, status, ...extra });
-    }
+    if (req.method === 'GET' && jobMatch) return answer(exports.poll(jobMatch[1] as string, baseUrl));
     if (req.method === 'PATCH' && path === '/tenants/settings') {
+      // OAS TenantSettingsFlags.disable_management_api_sms_obfuscation: "If true, SMS phone numbers will not
+      // be obfuscated in Management API GET calls."
       const flags = (parseJson(body) as { flags?: Record<string, unknown> } | undefined)?.flags ?? {};
       if (typeof flags.disable_management_api_sms_obfuscation === 'boolean')
         state.obfuscate = !flags.disable_management_api_sms_obfuscation;
-      return send(res, 200, { flags: { disable_management_api_sms_obfuscation: !state.obfuscate } });
+      return send(res, 200, { flags: { disable_management_api_sms_obfuscation: !state.obfuscate } }, headers);
+    }
+    if (req.method === 'GET' && path === '/logs') {
+      if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+      const answer = logs.list(url, `${baseUrl}/api/v2/logs`);
+      if ('error' in answer) return error(res, 400, answer.error, headers);
+      return send(res, 200, answer.body, { ...headers, ...answer.headers });
     }
     const methodsMatch = /^\/users\/([^/]+)\/authentication-methods$/.exec(path);
     if (req.method === 'GET' && methodsMatch) {
-      const now = Date.now();
-      const hiddenTake = hidden?.take(now);
-      // Refused by the hidden limit: the reported bucket is not spent.
-      const take = hiddenTake && !hiddenTake.ok ? bucket.take(now, false) : bucket.take(now);
-      const retryAfter = Math.max(take.retryAfter, hiddenTake && !hiddenTake.ok ? hiddenTake.retryAfter : 0);
-      entry.rate = {
-        limit: bucket.spec.limit,
-        remaining: take.remaining,
-        reset: take.reset,
-        ...(take.ok ? {} : { retryAfter }),
-      };
-      const headers: Record<string, string> = {
-        'x-ratelimit-limit': String(bucket.spec.limit),
-        'x-ratelimit-remaining': String(take.remaining),
-        'x-ratelimit-reset': String(take.reset),
-      };
-      if (!take.ok)
-        return error(res, 429, 'Global limit has been reached', {
-          ...headers,
-          'retry-after': String(retryAfter),
-        });
+      // OAS get_authentication-methods: page, per_page, include_totals → { start, limit, total,
+      // authenticators } (a bare array without include_totals). Phone numbers are masked unless the tenant
+      // flag is on; the mask format is not documented for the Management API: Auth0's one sample is the MFA
+      // API's "XXXXXXXX6220" (cte-example-use-cases.mdx).
       if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+      // Path parameters arrive percent-encoded (`auth0%7Cu1`).
       const user = users.get(decodeURIComponent(methodsMatch[1] as string));
       if (!user) return error(res, 404, 'The user does not exist.', headers);
       const all = (user.methods ?? []).map((m, i) => ({
@@ -240,15 +226,17 @@ export async function startFakeAuth0(options: FakeAuth0Options = {}) {
         );
       return send(res, 200, slice, headers);
     }
-    return error(res, 404, 'Not Found');
+    return error(res, 404, 'Not Found', headers);
   }
 
   const server = createServer((req, res) => {
     state.inFlight += 1;
+    const [path, query] = (req.url ?? '/').split('?');
     const entry: LoggedRequest = {
       method: req.method ?? 'GET',
-      path: (req.url ?? '/').split('?')[0] as string,
-      at: Date.now(),
+      path: path as string,
+      query: query ?? '',
+      at: now(),
       status: 0,
       inFlight: state.inFlight,
     };
@@ -270,18 +258,32 @@ export async function startFakeAuth0(options: FakeAuth0Options = {}) {
     clientId,
     clientSecret,
     log,
-    /** The env the backfill needs to reach this fake. */
+    /** The env callerpop needs to reach this fake (AUTH0_PLAN when a documented plan is played). */
     env: {
       AUTH0_DOMAIN: domain,
       AUTH0_CLIENT_ID: clientId,
       AUTH0_CLIENT_SECRET: clientSecret,
       AUTH0_API_BASE_URL: baseUrl,
-    },
+      ...(options.plan ? { AUTH0_PLAN: options.plan } : {}),
+    } as Record<string, string>,
     get obfuscate() {
       return state.obfuscate;
     },
     methodCalls: () => log.filter((r) => r.path.endsWith('/authentication-methods')),
+    tokenCalls: () => log.filter((r) => r.path === '/oauth/token'),
+    logCalls: () => log.filter((r) => r.path === '/api/v2/logs'),
     deleteUser: (userId: string) => users.delete(userId),
+    /** Every token issued so far stops working (expired or revoked): the next call answers 401. */
+    revokeTokens: () => tokens.clear(),
+    /** Appends log events as Auth0 would record them (ids after every existing one). */
+    addLogs: (items: Partial<FakeLog>[]) => logs.add(items),
+    get logs(): readonly FakeLog[] {
+      return logs.all();
+    },
+    /** The next `times` requests matching answer `status` (before any rate limit is spent). */
+    fail(match: (r: LoggedRequest) => boolean, status: number, times = 1) {
+      faults.push({ match, status, times });
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -291,18 +293,6 @@ export type FakeAuth0 = Awaited<ReturnType<typeof startFakeAuth0>>;
 /** How Auth0 masks phone factors while SMS obfuscation is on: all but the last four digits. */
 export function mask(phone: string): string {
   return `XXXXXXXX${phone.replace(/\D/g, '').slice(-4)}`;
-}
-
-/** Resolves an export field name: `email`, `user_metadata.plan`, `identities[0].connection`. */
-function pick(obj: Record<string, unknown>, name: string): unknown {
-  let value: unknown = obj;
-  for (const part of name.split('.')) {
-    const m = /^([^[]+)(?:\[(\d+)\])?$/.exec(part);
-    if (!m || typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<string, unknown>)[m[1] as string];
-    if (m[2] !== undefined) value = Array.isArray(value) ? value[Number(m[2])] : undefined;
-  }
-  return value;
 }
 
 function parseJson(text: string): unknown {

@@ -9,7 +9,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 // wrangler runs wrangler.toml's [build] command before `deploy` and `dev`; the pool only reads the config, so
 // the static assets the Worker loads its phone metadata from are put in place here.
-execFileSync(process.execPath, ['scripts/copy-phone-metadata.mjs'], { cwd: root, stdio: 'ignore' });
+execFileSync(process.execPath, ['scripts/build-assets.mjs'], { cwd: root, stdio: 'ignore' });
 
 /**
  * The Worker inside workerd (the runtime Cloudflare runs), built from wrangler.toml exactly as deployed:
