@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listEnrollmentDecisions } from '../src/db/auth0-feed.js';
-import { upsertAccounts, upsertLinks } from '../src/db/index-writes.js';
+import { listEnrollmentDecisions } from '../src/auth0-feed/queries.js';
+import { upsertAccounts, upsertLinks } from '../src/phone-index/write-queries.js';
 import {
   auth0User,
   type Connection,

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { upsertLinks } from '../src/db/index-writes.js';
-import { matchNumber } from '../src/services/matching.js';
+import { matchNumber } from '../src/phone-index/matching.js';
+import { upsertLinks } from '../src/phone-index/write-queries.js';
 import {
   auth0User,
   closeAuth0Fixture,

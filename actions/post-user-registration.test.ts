@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { matchNumber } from '../src/services/matching.js';
+import { matchNumber } from '../src/phone-index/matching.js';
 import {
   auth0User,
   closeAuth0Fixture,

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deriveRedirectSecret, REDIRECT_KEY_LABEL, signHs256 } from '../src/services/redirect-token.js';
+import { deriveRedirectSecret, REDIRECT_KEY_LABEL, signHs256 } from '../src/verify-phone/redirect-token.js';
 import {
   type ActionUser,
   FakeAuth0Tenant,

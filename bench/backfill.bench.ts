@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { formatDuration, methodsLimits } from '../scripts/backfill/pacing.js';
 import { type Auth0Plan, describeLimit, estimateDurationMs } from '../src/auth0-api/rate-limits.js';
+import { formatDuration, methodsLimits } from '../src/backfill/pacing.js';
 import { generateExport } from './backfill-data.js';
 
 const USERS = Number(process.argv[2] ?? process.env.BENCH_BACKFILL_USERS ?? 1_000_000);
@@ -19,7 +19,7 @@ const MFA_SHARE = 0.3;
 /**
  * The same job through the Management API alone, at each plan's documented limit for
  * `GET /users/{id}/authentication-methods` (src/auth0-api/rate-limits.ts, which cites the pages), estimated the
- * way the backfill prints it (scripts/backfill/pacing.ts).
+ * way the backfill prints it (src/backfill/pacing.ts).
  */
 const PLANS: Auth0Plan[] = ['free', 'essentials', 'enterprise-non-production', 'enterprise'];
 

@@ -28,10 +28,10 @@ import { Hono } from 'hono';
 import { createApp } from '../src/app.js';
 import { parseConfig } from '../src/config.js';
 import type { Db } from '../src/db/client.js';
-import { createConsoleLogger } from '../src/logger.js';
 import { buildNodeDeps, openDatabase } from '../src/node/deps.js';
-import { normalizePhone } from '../src/phone/normalize.js';
-import { matchNumber } from '../src/services/matching.js';
+import { matchNumber } from '../src/phone-index/matching.js';
+import { createConsoleLogger } from '../src/shared/logger.js';
+import { normalizePhone } from '../src/shared/phone/normalize.js';
 
 const LINKS = Number(process.env.BENCH_LINKS ?? 1_000_000);
 const SMALL = 1_000;

@@ -20,7 +20,7 @@ import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { startDevLibsql } from '../scripts/libsql-dev-server.js';
 import { startWranglerDev } from '../scripts/wrangler-dev.js';
 import { createDb } from '../src/db/client.js';
-import { upsertAccounts, upsertLinks } from '../src/db/index-writes.js';
+import { upsertAccounts, upsertLinks } from '../src/phone-index/write-queries.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out');

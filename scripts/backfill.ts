@@ -1,11 +1,11 @@
 /**
  * `npm run backfill`: fills the index from an existing Auth0 tenant. Everything but argument handling,
- * signals and the exit status lives in scripts/backfill/; see docs/backfill.md.
+ * signals and the exit status lives in src/backfill/; see docs/backfill.md.
  */
 import { existsSync } from 'node:fs';
+import { HELP, parseCli, UsageError } from '../src/backfill/cli-args.js';
+import { runBackfill } from '../src/backfill/run-backfill.js';
 import { DATA_DIR } from '../src/node/env.js';
-import { HELP, parseCli, UsageError } from './backfill/args.js';
-import { runBackfill } from './backfill/run.js';
 
 async function main(): Promise<number> {
   if (existsSync('.env')) process.loadEnvFile('.env');

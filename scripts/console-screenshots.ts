@@ -4,9 +4,9 @@
  * Everything goes through the real paths: signed Twilio webhooks, the push socket, the lookup API.
  */
 
-import { upsertAccounts, upsertLinks } from '../src/db/index-writes.js';
-import { updateInteraction } from '../src/db/interactions.js';
 import type { PhoneSource } from '../src/db/schema.js';
+import { updateInteraction } from '../src/inbound/interaction-queries.js';
+import { upsertAccounts, upsertLinks } from '../src/phone-index/write-queries.js';
 import { startAgentServer } from '../test/support/agent-server.js';
 import { launchChromium } from '../test/support/chromium.js';
 import { smsParams, voiceParams } from '../test/support/twilio-sign.js';

@@ -7,10 +7,10 @@
 import { parseArgs } from 'node:util';
 import { createLogReader } from '../src/auth0-api/logs.js';
 import { managementApiFrom } from '../src/auth0-api/management.js';
+import { createLogCatchUp, logDepsOf } from '../src/auth0-feed/log-catch-up.js';
 import { ConfigError } from '../src/config.js';
 import { buildNodeDeps } from '../src/node/deps.js';
 import { loadNodeConfig } from '../src/node/env.js';
-import { createLogCatchUp, logDepsOf } from '../src/services/log-catch-up.js';
 
 const HELP = `Usage: npm run log-catch-up -- [--from LOG_ID] [--pages N]
 

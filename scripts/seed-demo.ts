@@ -4,12 +4,13 @@
  * verified MFA phones. Every number is valid for libphonenumber-js and sits in a fictional range (NANP
  * 555-01xx, Ofcom 020 7946 0xxx). Idempotent: the event times are fixed, so a second run changes nothing.
  */
-import { upsertAccounts, upsertLinks } from '../src/db/index-writes.js';
+
 import type { PhoneSource } from '../src/db/schema.js';
 import { openDatabase } from '../src/node/deps.js';
 import { loadNodeConfig } from '../src/node/env.js';
-import { formatPhoneForHumans } from '../src/phone/format.js';
-import { normalizePhone } from '../src/phone/normalize.js';
+import { upsertAccounts, upsertLinks } from '../src/phone-index/write-queries.js';
+import { formatPhoneForHumans } from '../src/shared/phone/format.js';
+import { normalizePhone } from '../src/shared/phone/normalize.js';
 
 const AT = Date.UTC(2026, 0, 15, 9, 30);
 const DAY = 24 * 60 * 60 * 1000;

@@ -9,8 +9,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import type { Config } from '../src/config.js';
+import type { InteractionView } from '../src/inbound/interaction-view.js';
 import { loadNodeConfig } from '../src/node/env.js';
-import type { InteractionView } from '../src/services/interaction-view.js';
 
 const USAGE = `Usage:
   npm run simulate -- call <from> [--to <number>] [--stir <StirVerstat>]

@@ -1,14 +1,13 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
+import { apiRoutes } from './admin-api/index.js';
+import { auth0Routes, logCatchUpRoutes } from './auth0-feed/index.js';
+import { agentRoutes } from './console/index.js';
 import type { AppDeps, AppEnv } from './deps.js';
-import { errorBody, handleError } from './errors.js';
-import { agentRoutes } from './routes/agent.js';
-import { apiRoutes } from './routes/api.js';
-import { auth0Routes } from './routes/auth0.js';
-import { healthRoutes } from './routes/health.js';
-import { logCatchUpRoutes } from './routes/log-catch-up.js';
-import { twilioRoutes } from './routes/twilio.js';
-import { verifyRoutes } from './routes/verify.js';
+import { healthRoutes } from './health/index.js';
+import { twilioRoutes } from './inbound/index.js';
+import { errorBody, handleError } from './shared/errors.js';
+import { verifyRoutes } from './verify-phone/index.js';
 
 /**
  * The whole HTTP surface, built from its dependencies. Both entries (Node, Workers) call this;

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { AUTH0_PLANS, DEFAULT_AUTH0_PLAN } from './auth0-api/rate-limits.js';
+import { AUTH0_PLANS, DEFAULT_AUTH0_PLAN } from './auth0-api/index.js';
 
 // zod/mini: the same schemas as classic zod, built from functions the Worker bundle can tree-shake (classic's
 // methods drag in all of zod, JSON Schema included). It has no default locale: English messages, as before.

@@ -1,8 +1,8 @@
+import type { LogCatchUp } from './auth0-feed/index.js';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
-import type { AgentHub } from './hub/types.js';
-import type { Logger } from './logger.js';
-import type { LogCatchUp } from './services/log-catch-up.js';
+import type { AgentHub } from './push/index.js';
+import type { Logger } from './shared/logger.js';
 
 /** Sends through Twilio's REST API (Messages, Calls). Built by the entry; replaced by nothing in tests. */
 export interface TwilioRest {

@@ -1,18 +1,16 @@
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createApp } from './app.js';
-import { createLogReader } from './auth0-api/logs.js';
-import { managementApiFrom } from './auth0-api/management.js';
+import { createLogReader, managementApiFrom } from './auth0-api/index.js';
+import type { LogCatchUpDeps } from './auth0-feed/index.js';
+import { createLogCatchUp, logDepsOf } from './auth0-feed/index.js';
 import { agentConsoleLink, ConfigError } from './config.js';
-import type { MemoryHub } from './hub/memory.js';
-import { describeError } from './logger.js';
+import { flushInteractionRecorder, unfinishedRecords } from './inbound/index.js';
 import { buildNodeDeps } from './node/deps.js';
 import { DEV_SECRETS_PATH, loadNodeConfig } from './node/env.js';
-import type { LogCatchUpDeps } from './routes/log-catch-up.js';
-import { unfinishedRecords } from './services/inbound.js';
-import { flushInteractionRecorder } from './services/interaction-recorder.js';
-import { createLogCatchUp, logDepsOf } from './services/log-catch-up.js';
-import { runRetention } from './services/retention.js';
+import type { MemoryHub } from './push/index.js';
+import { runRetention } from './retention/index.js';
+import { describeError } from './shared/logger.js';
 
 /**
  * How long a stop waits for work already answered (texts and calls still being recorded, pushes) before

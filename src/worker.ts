@@ -1,9 +1,9 @@
 import { createApp } from './app.js';
 import { ConfigError } from './config.js';
-import { DurableObjectHub, AgentHubObject as HubObject } from './hub/durable-object.js';
-import { createConsoleLogger } from './logger.js';
-import { phoneMetadataLoaded } from './phone/metadata-runtime.js';
-import { runRetention } from './services/retention.js';
+import { DurableObjectHub, AgentHubObject as HubObject } from './push/durable-object.js';
+import { runRetention } from './retention/index.js';
+import { createConsoleLogger } from './shared/logger.js';
+import { phoneMetadataLoaded } from './shared/phone/metadata-runtime.js';
 import { LOG_CATCH_UP_CRON, RETENTION_CRON } from './worker/crons.js';
 import { buildWorkerDeps, loadWorkerConfig, type WorkerDeps } from './worker/deps.js';
 import { loadPhoneMetadata } from './worker/phone-metadata.js';
@@ -124,7 +124,7 @@ export default {
 } satisfies ExportedHandler<Env>;
 
 /**
- * The hub's Durable Object, as wrangler.toml binds it: the object from ./hub/durable-object.ts, plus the
+ * The hub's Durable Object, as wrangler.toml binds it: the object from ./push/durable-object.ts, plus the
  * phone metadata its replays format numbers with. The object may run in an isolate no request has passed
  * through, so it loads the metadata too; should that fail, replays show numbers unformatted (E.164).
  */

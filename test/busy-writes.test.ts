@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findInteraction } from '../src/db/interactions.js';
+import { findInteraction } from '../src/inbound/interaction-queries.js';
 import { ALICE, type Auth0Fixture, createAuth0Fixture, deliverEvent, rows } from './support/auth0-context.js';
 import { postAuth0Event } from './support/auth0-sign.js';
 import { createTestContext, TEST_ENV, type TestContext } from './support/context.js';

@@ -3,7 +3,7 @@ import { join, normalize } from 'node:path';
 import type { StaticAssets } from '../deps.js';
 
 /** dist/assets, where scripts/build-assets.mjs writes (npm start runs it first, as prestart). */
-export const ASSETS_DIR = new URL('../../dist/assets/', import.meta.url).pathname;
+export const ASSETS_DIR = new URL('../../dist/assets', import.meta.url).pathname;
 
 /** The built assets, read from disk once each and kept for the life of these deps. */
 export function createFileAssets(dir = ASSETS_DIR): StaticAssets {

@@ -9,13 +9,12 @@ import type { Config } from '../config.js';
 import { createDb } from '../db/client.js';
 import { applyMigrations } from '../db/migrate-node.js';
 import type { AppDeps } from '../deps.js';
-import { createMemoryHub } from '../hub/memory.js';
-import type { AgentHub } from '../hub/types.js';
-import { createConsoleLogger, type Logger } from '../logger.js';
-import { replayChangesSince } from '../services/agent-feed.js';
-import { createTwilioRest } from '../services/twilio-rest.js';
+import type { AgentHub } from '../push/index.js';
+import { createMemoryHub, replayChangesSince } from '../push/index.js';
+import { type BackgroundTracker, createBackgroundTracker } from '../shared/background-tracker.js';
+import { createConsoleLogger, type Logger } from '../shared/logger.js';
+import { createTwilioRest } from '../twilio/index.js';
 import { createFileAssets } from './assets.js';
-import { type BackgroundTracker, createBackgroundTracker } from './background.js';
 import { healStatementsAfterBusy } from './libsql-busy-heal.js';
 
 /** Connections in the local file client's pool (each one configured below). */

@@ -1,6 +1,6 @@
 /**
  * The Worker's Cron Triggers (wrangler.toml `[triggers] crons`), by what each runs; `scheduled` dispatches on
- * `controller.cron`, which is the pattern as written there (test/worker-crons.test.ts keeps the two equal).
+ * `controller.cron`, which is the pattern as written there (src/worker/crons.test.ts keeps the two equal).
  */
 
 /** Retention: interactions past RETENTION_DAYS, hourly at :17 (off the top of the hour). */

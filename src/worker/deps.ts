@@ -1,13 +1,12 @@
 import { createClient } from '@libsql/client/web';
-import { createLogReader } from '../auth0-api/logs.js';
-import { managementApiFrom } from '../auth0-api/management.js';
+import { createLogReader, managementApiFrom } from '../auth0-api/index.js';
+import { createLogCatchUp, type LogCatchUp, logDepsOf } from '../auth0-feed/index.js';
 import { type Config, ConfigError, type ConfigInput, parseConfig } from '../config.js';
 import { createDb } from '../db/client.js';
 import type { AppDeps } from '../deps.js';
-import type { AgentHub } from '../hub/types.js';
-import { createConsoleLogger, type Logger } from '../logger.js';
-import { createLogCatchUp, type LogCatchUp, logDepsOf } from '../services/log-catch-up.js';
-import { createTwilioRest } from '../services/twilio-rest.js';
+import type { AgentHub } from '../push/index.js';
+import { createConsoleLogger, type Logger } from '../shared/logger.js';
+import { createTwilioRest } from '../twilio/index.js';
 import { createBindingAssets } from './assets.js';
 import type { AssetsFetcher } from './phone-metadata.js';
 

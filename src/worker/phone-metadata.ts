@@ -1,4 +1,4 @@
-import { installPhoneMetadata, phoneMetadataLoaded } from '../phone/metadata-runtime.js';
+import { installPhoneMetadata, phoneMetadataLoaded } from '../shared/phone/metadata-runtime.js';
 
 /**
  * Loads libphonenumber-js's `max` metadata from the Worker's static assets (scripts/build-assets.mjs

@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, upgradeWebSocket } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import type { ConfigInput } from '../../src/config.js';
-import { upsertAccounts, upsertLinks } from '../../src/db/index-writes.js';
 import type { AppDeps } from '../../src/deps.js';
-import { createMemoryHub, type MemoryHub } from '../../src/hub/memory.js';
-import { replayChangesSince } from '../../src/services/agent-feed.js';
+import { upsertAccounts, upsertLinks } from '../../src/phone-index/write-queries.js';
+import { createMemoryHub, type MemoryHub } from '../../src/push/memory-hub.js';
+import { replayChangesSince } from '../../src/push/replay.js';
 import { createTestContext, type TestContext } from './context.js';
 import { type FormParams, twilioFormRequest } from './twilio-sign.js';
 

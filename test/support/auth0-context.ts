@@ -6,11 +6,11 @@
  *   await postAuth0Event(f.ctx.app, deliverEvent({ … }));
  *   f.twilio.messages …; f.clock.advance(61 * 60_000); await f.close();
  * Nothing here stands in for Auth0: the bodies are callerpop's own contract with its Action scripts
- * (src/services/auth0-events.ts). Auth0's side, with its citations, is in auth0-actions.ts and
+ * (src/auth0-feed/events.ts). Auth0's side, with its citations, is in auth0-actions.ts and
  * auth0-action-events.ts.
  */
 import { type ConfigInput, parseConfig } from '../../src/config.js';
-import { createTwilioRest } from '../../src/services/twilio-rest.js';
+import { createTwilioRest } from '../../src/twilio/rest.js';
 import { createTestContext, TEST_ENV, type TestContext } from './context.js';
 import { type FakeTwilio, startFakeTwilio } from './fake-twilio.js';
 
@@ -77,7 +77,7 @@ export const BOB = {
 };
 
 /**
- * A `phone.deliver` body as the phone Actions send it (src/services/auth0-events.ts). `user: null` is a message
+ * A `phone.deliver` body as the phone Actions send it (src/auth0-feed/events.ts). `user: null` is a message
  * for no user yet; `flow` is left out unless given (older scripts send none).
  */
 export function deliverEvent(options: {

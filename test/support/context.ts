@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { createApp } from '../../src/app.js';
 import { type Config, type ConfigInput, parseConfig } from '../../src/config.js';
 import type { AppDeps } from '../../src/deps.js';
-import { nullHub } from '../../src/hub/types.js';
-import { createMemoryLogger } from '../../src/logger.js';
 import { createFileAssets } from '../../src/node/assets.js';
-import { type BackgroundTracker, createBackgroundTracker } from '../../src/node/background.js';
 import { openDatabase } from '../../src/node/deps.js';
-import { createTwilioRest } from '../../src/services/twilio-rest.js';
+import { nullHub } from '../../src/push/types.js';
+import { type BackgroundTracker, createBackgroundTracker } from '../../src/shared/background-tracker.js';
+import { createMemoryLogger } from '../../src/shared/logger.js';
+import { createTwilioRest } from '../../src/twilio/rest.js';
 
 /** Secrets shaped like real ones; tests sign with these exactly as Twilio and the Actions would. */
 export const TEST_ENV = {

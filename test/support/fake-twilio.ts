@@ -4,7 +4,7 @@
  *   const twilio = await startFakeTwilio({ accountSid: TEST_ENV.TWILIO_ACCOUNT_SID, authToken: TEST_ENV.TWILIO_AUTH_TOKEN });
  *   const ctx = await createTestContext({
  *     env: { TWILIO_API_BASE_URL: twilio.url, TWILIO_FROM_NUMBER: '+15005550006' },
- *     deps: { twilio: createTwilioRest({ config: …, fetch }) },   // see test/auth0-otp.test.ts
+ *     deps: { twilio: createTwilioRest({ config: …, fetch }) },   // see src/auth0-feed/otp-relay.test.ts
  *   });
  *   … twilio.messages[0].to / .body / .from / .messagingServiceSid; twilio.calls[0].twiml
  *   twilio.failNext(2, { status: 503 });                          // the next two requests fail

@@ -50,7 +50,7 @@ const lookupPath = (phone: string, region: string) =>
 async function freshIsolate(assets: (input: string) => Promise<Response>) {
   vi.resetModules();
   const { default: entry } = await import('../../src/worker.js');
-  const { normalizePhone } = await import('../../src/phone/normalize.js');
+  const { normalizePhone } = await import('../../src/shared/phone/normalize.js');
   const isolateEnv = { ...env, ASSETS: { ...env.ASSETS, fetch: assets } } as unknown as Env;
   const fetchVia = async (path: string, headers: Record<string, string>) => {
     const ctx = createExecutionContext();

@@ -1,5 +1,5 @@
-import type { InteractionView } from '../../services/interaction-view.js';
-import type { Match } from '../../services/matching.js';
+import type { InteractionView } from '../../inbound/index.js';
+import type { Match } from '../../phone-index/index.js';
 import { el, heading } from './dom.js';
 import {
   formatAgo,

@@ -1,5 +1,5 @@
-import type { InteractionView } from '../../services/interaction-view.js';
-import type { ClientState } from '../../ui/pages.js';
+import type { InteractionView } from '../../inbound/index.js';
+import type { ClientState } from '../pages.js';
 import { createFeed } from './feed.js';
 import { wireLookup } from './lookup.js';
 import { connectSocket } from './socket.js';

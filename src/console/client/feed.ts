@@ -1,4 +1,4 @@
-import type { InteractionView } from '../../services/interaction-view.js';
+import type { InteractionView } from '../../inbound/index.js';
 import { type CardContext, renderCard } from './cards.js';
 
 /**

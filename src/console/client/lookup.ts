@@ -1,4 +1,4 @@
-import type { Match } from '../../services/matching.js';
+import type { Match } from '../../phone-index/index.js';
 import { type CardContext, policyNotice, renderMatches } from './cards.js';
 import { el } from './dom.js';
 

@@ -1,5 +1,5 @@
-import type { ClientFrame, ServerFrame } from '../../hub/protocol.js';
-import type { InteractionView } from '../../services/interaction-view.js';
+import type { InteractionView } from '../../inbound/index.js';
+import type { ClientFrame, ServerFrame } from '../../push/index.js';
 
 /**
  * The push socket: connects, resumes from the newest version the page holds (a little earlier, since frames

@@ -1,7 +1,0 @@
-import { sql } from 'drizzle-orm';
-import type { Db } from './client.js';
-
-/** One round trip to the database (`select 1`): resolves when it answered, rejects when it could not. */
-export async function pingDatabase(db: Db): Promise<void> {
-  await db.run(sql`select 1`);
-}

@@ -1,0 +1,206 @@
+import type { Db } from '../db/client.js';
+import { rankLinks } from '../phone-index/index.js';
+import type { InteractionRecord } from './interaction-queries.js';
+import {
+  type EventClaim,
+  findInteractionsBySids,
+  findLinksForNumbers,
+  insertWebhookInteractions,
+} from './recorder-queries.js';
+
+/**
+ * Group commit for webhooks: the ones that arrive together are matched with one lookup and recorded
+ * with one multi-row write (plus their idempotency tokens) in one transaction. Each caller still gets its
+ * own answer: the stored record, whether it created it, whether it claimed its token. Under load this
+ * turns N lookups and 2N commits into one of each; alone, a webhook waits BATCH_WINDOW_MS.
+ */
+
+export interface RecordRequest {
+  /** The interaction as this delivery would record it; matches and flags are filled in here. */
+  record: Omit<InteractionRecord, 'matches' | 'flags'>;
+  /** Asked after the lookup: did the webhook answer without waiting? The record says so (flags.lookupFailed). */
+  lookupFailed: () => boolean;
+  /** Twilio's idempotency token, claimed with the answer this delivery gives. */
+  token?: { source: string; eventId: string };
+  /** The TwiML this delivery answers if it is the first, given the matches found. */
+  answer: (matchCount: number) => string;
+  /**
+   * The clock: the record's updatedAt is the time of the write that stores it, not the webhook's arrival
+   * (createdAt), which a fail-open may put minutes earlier. A console catching up from its last version
+   * would otherwise skip a row committed after it with an older updatedAt.
+   */
+  now?: () => number;
+}
+
+export interface RecordResult {
+  /** The stored interaction (for a retry: the one the first delivery recorded). */
+  record: InteractionRecord;
+  created: boolean;
+  /** The token was new (false also when no token was given). */
+  claimed: boolean;
+  /** What this delivery's answer was computed as, before knowing whether it was first. */
+  firstAnswer: string;
+}
+
+interface Pending {
+  request: RecordRequest;
+  resolve: (result: RecordResult) => void;
+  reject: (err: unknown) => void;
+}
+
+const MAX_BATCH = 500;
+/**
+ * How long the first webhook of a batch waits for others. A call's answer waits this long at most (far
+ * inside Twilio's 15 s); a text's answer does not wait at all. Longer windows commit more rows at once.
+ */
+const BATCH_WINDOW_MS = 10;
+/** Pauses between tries of a batch whose write found the database locked: about 2.5 s in all. */
+const BUSY_PAUSES_MS = [5, 10, 20, 40, 80, 160, 320, 500, 500, 500];
+
+/** SQLITE_BUSY (or a variant such as SQLITE_BUSY_SNAPSHOT), as the libSQL client reports it. */
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  const cause = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return [code, cause].some((c) => typeof c === 'string' && c.startsWith('SQLITE_BUSY'));
+}
+
+/**
+ * Another writer holds the lock (a backfill batch, a transaction of this process waiting on an await):
+ * the write (one transaction, so nothing of it stayed) is tried again after a pause, without blocking
+ * the event loop meanwhile. A call waiting on it is answered at its deadline all the same; past the
+ * last pause the batch fails into the webhook's own retries.
+ */
+export async function retryingBusy<T>(write: () => Promise<T>): Promise<T> {
+  for (const pause of BUSY_PAUSES_MS) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!isBusy(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+  return write();
+}
+
+class Recorder {
+  private queue: Pending[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly db: Db) {}
+
+  record(request: RecordRequest): Promise<RecordResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      this.timer ??= setTimeout(() => this.drain(), BATCH_WINDOW_MS);
+    });
+  }
+
+  /** Writes what is waiting in the window now (a shutdown does not wait for the window). */
+  drain() {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.flush(batch).catch((err: unknown) => {
+        for (const p of batch) p.reject(err);
+      });
+    }
+  }
+
+  private async flush(batch: Pending[]) {
+    const numbers = [
+      ...new Set(batch.flatMap((p) => (p.request.record.e164 ? [p.request.record.e164] : []))),
+    ];
+    const links = await findLinksForNumbers(this.db, numbers);
+
+    // Built again on each try of a write that found the database locked: meanwhile a call may have
+    // been answered at its deadline, and its record and token must say what it was answered.
+    const { built, firstBySid, created, claimed } = await retryingBusy(async () => {
+      const built = batch.map((p) => {
+        const { record: base, lookupFailed } = p.request;
+        const match = base.e164 ? rankLinks(base.e164, links.get(base.e164) ?? []) : undefined;
+        const record: InteractionRecord = {
+          ...base,
+          updatedAt: Math.max(base.createdAt, p.request.now?.() ?? base.updatedAt),
+          matches: match?.matches ?? [],
+          flags: {
+            ...(match?.sharedLine ? { sharedLine: true } : {}),
+            ...(match?.policyWarning ? { policyWarning: true } : {}),
+            ...(lookupFailed() ? { lookupFailed: true } : {}),
+          },
+        };
+        return { pending: p, record, firstAnswer: p.request.answer(record.matches.length) };
+      });
+
+      // Only the first of a SID or a token within the batch is written; the others see it as a retry.
+      const firstBySid = new Map<string, (typeof built)[number]>();
+      const claims: EventClaim[] = [];
+      const claimedIds = new Set<string>();
+      for (const item of built) {
+        if (!firstBySid.has(item.record.twilioSid)) firstBySid.set(item.record.twilioSid, item);
+        const token = item.pending.request.token;
+        if (token && !claimedIds.has(token.eventId)) {
+          claimedIds.add(token.eventId);
+          claims.push({ ...token, response: item.firstAnswer, at: item.record.createdAt });
+        }
+      }
+      const records = [...firstBySid.values()].map((i) => i.record);
+      const written = await insertWebhookInteractions(this.db, records, claims);
+      return { built, firstBySid, ...written };
+    });
+
+    const missing = [...firstBySid.keys()].filter((sid) => !created.has(sid));
+    const existing = await findInteractionsBySids(this.db, missing);
+    const claimOwners = new Set<string>();
+    for (const item of built) {
+      const sid = item.record.twilioSid;
+      const first = firstBySid.get(sid) === item;
+      const isCreator = first && created.has(sid);
+      const stored = created.has(sid) ? firstBySid.get(sid)?.record : existing.get(sid);
+      const token = item.pending.request.token;
+      const ownsClaim = token !== undefined && claimed.has(token.eventId) && !claimOwners.has(token.eventId);
+      if (ownsClaim && token) claimOwners.add(token.eventId);
+      if (!stored) {
+        item.pending.reject(new Error('interaction vanished between insert and read'));
+        continue;
+      }
+      item.pending.resolve({
+        record: stored,
+        created: isCreator,
+        claimed: ownsClaim,
+        firstAnswer: item.firstAnswer,
+      });
+    }
+  }
+}
+
+const recorders = new WeakMap<Db, Recorder>();
+
+/**
+ * Queues one webhook's interaction for the next group commit on this database. With `shared: false` it
+ * is written at once in a batch of its own: on Workers a batch shared by several requests would run its
+ * I/O in the request that opened the window, and be cancelled with that request's waitUntil.
+ */
+export function recordInteractionBatched(
+  db: Db,
+  request: RecordRequest,
+  options: { shared?: boolean } = {},
+): Promise<RecordResult> {
+  if (options.shared === false) {
+    const own = new Recorder(db);
+    const result = own.record(request);
+    own.drain();
+    return result;
+  }
+  let recorder = recorders.get(db);
+  if (!recorder) {
+    recorder = new Recorder(db);
+    recorders.set(db, recorder);
+  }
+  return recorder.record(request);
+}
+
+/** Starts the group commit of whatever waits in the batch window now, instead of at the window's end. */
+export function flushInteractionRecorder(db: Db): void {
+  recorders.get(db)?.drain();
+}
