@@ -1,20 +1,12 @@
 import type { LogCatchUp } from './auth0-feed/index.js';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
+import { createInteractionRecorder, type InteractionRecorder } from './inbound/index.js';
 import type { AgentHub } from './push/index.js';
+import { type BackgroundWork, createBackgroundWork } from './shared/background.js';
 import type { Logger } from './shared/logger.js';
-
-/** Sends through Twilio's REST API (Messages, Calls). Built by the entry; replaced by nothing in tests. */
-export interface TwilioRest {
-  sendSms(input: { to: string; body: string }): Promise<{ sid: string }>;
-  /** Places a call that plays the given TwiML (used to read a code aloud). */
-  startCall(input: { to: string; twiml: string }): Promise<{ sid: string }>;
-}
-
-/** Work a request leaves running after its response (recording retries, pushes). */
-export interface BackgroundWork {
-  track(task: Promise<unknown>): void;
-}
+import { createRetries, type Retries } from './shared/retry.js';
+import { createTwilioRest, type TwilioRest } from './twilio/index.js';
 
 /**
  * Files built into dist/assets by scripts/build-assets.mjs (the console's browser scripts): read from disk on
@@ -24,7 +16,7 @@ export interface StaticAssets {
   text(path: string): Promise<string | null>;
 }
 
-/** Everything the app needs from the outside world; the entries build it, tests build it with real parts. */
+/** Everything the app needs from the outside world, and the state that belongs to one running app. */
 export interface AppDeps {
   config: Config;
   db: Db;
@@ -36,22 +28,50 @@ export interface AppDeps {
   newId: () => string;
   /** Outbound HTTP (Twilio REST, Auth0); injectable so tests can point it at loopback servers. */
   fetch: typeof fetch;
-  /** Twilio REST client (Messages, Calls); built by the entries, and by the test context. */
+  /** Twilio REST client (Messages, Calls). */
   twilio: TwilioRest;
   assets: StaticAssets;
   /** The Auth0 log catch-up (its timer, cron and route), when the Management API is configured. */
   logCatchUp?: LogCatchUp;
-  /**
-   * Where background work is also handed, so the process can wait for it before it stops (Node). On
-   * Workers the request's waitUntil keeps it alive instead.
-   */
-  background?: BackgroundWork;
+  /** Work requests leave running after their answers; a Node shutdown waits for it. */
+  background: BackgroundWork;
+  /** Background retries: their budgets and what is still under way (a shutdown reports it). */
+  retries: Retries;
+  /** The webhooks' group commit: what waits in its window (a shutdown drains it). */
+  recorder: InteractionRecorder;
   /**
    * How long work may run after its response, in ms, where the runtime cuts it off (Workers: waitUntil
    * ends 30 s after the response); absent where the process keeps running (Node). Background retries are
    * cut to fit inside it, and webhooks are then grouped per request, not across requests.
    */
   backgroundBudgetMs?: number;
+}
+
+/** What an entry (or a test) supplies; everything else has one default, made here. */
+export type AppDepsParts = Pick<AppDeps, 'config' | 'db' | 'hub' | 'logger' | 'assets'> &
+  Partial<Omit<AppDeps, 'config' | 'db' | 'hub' | 'logger' | 'assets'>>;
+
+/**
+ * The one place AppDeps is assembled, for Node, Workers and tests alike: the clock, ids, outbound HTTP and the
+ * Twilio client default to the real ones, and the state of one running app (background work, retry budgets,
+ * the recorder's batch) is made fresh for it.
+ */
+export function createAppDeps(parts: AppDepsParts): AppDeps {
+  const fetchImpl = parts.fetch ?? ((input, init) => fetch(input, init));
+  const backgroundBudgetMs = parts.backgroundBudgetMs;
+  return {
+    now: () => Date.now(),
+    newId: () => crypto.randomUUID(),
+    ...parts,
+    fetch: fetchImpl,
+    twilio: parts.twilio ?? createTwilioRest({ config: parts.config, fetch: fetchImpl }),
+    background: parts.background ?? createBackgroundWork(),
+    retries: parts.retries ?? createRetries(),
+    // Grouped across requests only where the process outlives them (Node): on Workers each request's
+    // waitUntil must cover the write its record is in.
+    recorder:
+      parts.recorder ?? createInteractionRecorder(parts.db, { shared: backgroundBudgetMs === undefined }),
+  };
 }
 
 export type AppEnv = {

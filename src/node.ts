@@ -5,7 +5,6 @@ import { createLogReader, managementApiFrom } from './auth0-api/index.js';
 import type { LogCatchUpDeps } from './auth0-feed/index.js';
 import { createLogCatchUp, logDepsOf } from './auth0-feed/index.js';
 import { agentConsoleLink, ConfigError } from './config.js';
-import { flushInteractionRecorder, unfinishedRecords } from './inbound/index.js';
 import { buildNodeDeps } from './node/deps.js';
 import { DEV_SECRETS_PATH, loadNodeConfig } from './node/env.js';
 import type { MemoryHub } from './push/index.js';
@@ -119,10 +118,10 @@ async function main() {
     });
     // Texts are answered before they are recorded: write what waits in the batch window now, then wait
     // (bounded) for every write, retry and push the answered requests left running.
-    flushInteractionRecorder(deps.db);
+    deps.recorder.drain();
     const done = await background.settle(Math.max(0, deadline - Date.now()));
     if (!done) {
-      const unfinished = unfinishedRecords();
+      const unfinished = [...deps.retries.unfinished];
       deps.logger.error('stopping with background work unfinished', {
         signal,
         tasks: background.size,

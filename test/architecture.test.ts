@@ -121,6 +121,29 @@ describe('the kernel and the database layer import no feature', () => {
   });
 });
 
+/**
+ * State belongs to the deps it serves (retry budgets, unfinished work, the recorder's batch): no module keeps
+ * mutable state, except where one runtime instance is the module itself: the Worker entry (its deps, per
+ * isolate), the phone metadata the Worker loads once per isolate, the Node entry's one-time driver patch, and
+ * the backfill's parse worker (a thread entry).
+ */
+const MODULE_STATE_ALLOWED = new Set([
+  'src/worker.ts',
+  'src/worker/phone-metadata.ts',
+  'src/shared/phone/metadata-runtime.ts',
+  'src/node/libsql-busy-heal.ts',
+  'src/backfill/parse-worker.ts',
+]);
+
+describe('no mutable state at module level', () => {
+  it.each(all.filter((path) => !MODULE_STATE_ALLOWED.has(path)))('%s', (path) => {
+    const text = code(path).replace(/`[^`]*`/g, '``');
+    expect(text).not.toMatch(/^let\s/m);
+    // A Map or Set at module level is state unless it is typed read-only.
+    expect(text).not.toMatch(/^(?:export\s+)?const\s+\w+\s*=\s*new\s+(?:Map|Set|WeakMap|WeakSet)\b/m);
+  });
+});
+
 describe('browser code stays in the browser', () => {
   const client = all.filter((path) => /\/client\//.test(path));
   it('has browser code to check', () => expect(client.length).toBeGreaterThan(0));

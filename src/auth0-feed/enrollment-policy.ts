@@ -58,21 +58,14 @@ type PolicyConfig = Pick<
   'ENROLLMENT_POLICY' | 'SHARED_NUMBERS' | 'DEFAULT_REGION' | 'ENROLLMENT_BLOCK_MESSAGE'
 >;
 
-const sharedCache = new WeakMap<object, ReadonlySet<string>>();
-
-/** SHARED_NUMBERS normalized once per config (they may be written in national format). */
+/** SHARED_NUMBERS normalized (they may be written in national format); a few numbers, on enrollments only. */
 export function sharedNumbers(config: PolicyConfig): ReadonlySet<string> {
-  let set = sharedCache.get(config);
-  if (!set) {
-    const out = new Set<string>();
-    for (const raw of config.SHARED_NUMBERS) {
-      const n = normalizePhone(raw, { region: config.DEFAULT_REGION });
-      if (n.ok) out.add(n.e164);
-    }
-    set = out;
-    sharedCache.set(config, set);
+  const out = new Set<string>();
+  for (const raw of config.SHARED_NUMBERS) {
+    const n = normalizePhone(raw, { region: config.DEFAULT_REGION });
+    if (n.ok) out.add(n.e164);
   }
-  return set;
+  return out;
 }
 
 /** `identities` entries are `{ provider, user_id }`; the Auth0 user id is `provider|user_id`. */

@@ -1,6 +1,6 @@
 import { claimEvent } from '../db/processed-events.js';
-import { isDatabaseUnavailable } from '../shared/errors.js';
 import { describeError } from '../shared/logger.js';
+import { isDatabaseUnavailable } from '../shared/retry.js';
 import {
   type HeldLogEvent,
   listHeldLogEvents,

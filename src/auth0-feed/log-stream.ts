@@ -1,9 +1,9 @@
 import type { Db } from '../db/client.js';
 import { claimEvent } from '../db/processed-events.js';
 import { constantTimeEqual } from '../shared/constant-time.js';
-import { isDatabaseUnavailable } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { describeError } from '../shared/logger.js';
+import { isDatabaseUnavailable } from '../shared/retry.js';
 import { insertHeldLogEvents, type NewHeldLogEvent } from './held-log-queries.js';
 import { applyLogEvent, HANDLED_LOG_TYPES, type LogEvent, logUserId } from './log-events.js';
 import { type BodyUnit, readBodyUnits } from './log-stream-body.js';

@@ -20,7 +20,7 @@ const SAY_LANGUAGES: readonly SayLanguage[] = [
   'ro-RO', 'ru-RU', 'sk-SK', 'sr-RS', 'sv-SE', 'th-TH', 'tr-TR', 'uk-UA', 'vi-VN', 'yue-HK', 'zh-CN',
   'zh-HK', 'zh-TW',
 ];
-const BY_TAG = new Map(SAY_LANGUAGES.map((l) => [l.toLowerCase(), l]));
+const BY_TAG: ReadonlyMap<string, SayLanguage> = new Map(SAY_LANGUAGES.map((l) => [l.toLowerCase(), l]));
 /** A bare language (or an unsupported region of it) goes to its most common voice. */
 // biome-ignore format: a table reads better packed
 const BY_LANGUAGE: Readonly<Record<string, SayLanguage>> = {

@@ -39,25 +39,18 @@ function decodeBase64(value: string): Uint8Array<ArrayBuffer> | undefined {
   }
 }
 
-const keyCache = new Map<string, Promise<CryptoKey[]>>();
-
-/** Imports every secret of a (possibly space-separated) `whsec_` value once per process. */
+/** Imports every secret of a (possibly space-separated) `whsec_` value (microseconds each). */
 function importKeys(secrets: string): Promise<CryptoKey[]> {
-  let keys = keyCache.get(secrets);
-  if (!keys) {
-    keys = Promise.all(
-      secrets
-        .split(/\s+/)
-        .filter((s) => s !== '')
-        .map((secret) => {
-          const raw = decodeBase64(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret);
-          if (!raw || raw.length === 0) throw new Error('AUTH0_WEBHOOK_SECRET is not a whsec_ base64 secret');
-          return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
-        }),
-    );
-    keyCache.set(secrets, keys);
-  }
-  return keys;
+  return Promise.all(
+    secrets
+      .split(/\s+/)
+      .filter((s) => s !== '')
+      .map((secret) => {
+        const raw = decodeBase64(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret);
+        if (!raw || raw.length === 0) throw new Error('AUTH0_WEBHOOK_SECRET is not a whsec_ base64 secret');
+        return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+      }),
+  );
 }
 
 /** Checks one request; `nowMs` is the app's clock. Never throws for bad input. */

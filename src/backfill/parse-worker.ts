@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openExport, readLines } from './lines.js';
-import { type Problems, prepareExportUser, type WireUser } from './prepare.js';
+import { createNumberMemo, type Problems, prepareExportUser, type WireUser } from './prepare.js';
 import { parseLine } from './record.js';
 
 export interface ParseJob {
@@ -35,6 +35,7 @@ export type WorkerMessage =
   | { type: 'error'; message: string };
 
 const job = (workerData as { job: ParseJob }).job;
+const memo = createNumberMemo();
 const port = parentPort;
 if (!port) throw new Error('parse-worker must run in a worker thread');
 
@@ -82,7 +83,7 @@ async function main() {
         batch.malformed.push({ line: line.number, reason: o.reason });
         continue;
       }
-      batch.users.push(prepareExportUser(o.user, line.number, job, batch.problems));
+      batch.users.push(prepareExportUser(o.user, line.number, { ...job, memo }, batch.problems));
       if (o.user.mayHavePhoneFactor) candidates += 1;
     }
     if (

@@ -28,16 +28,21 @@ export interface WireUser {
 
 const CACHE_LIMIT = 20_000;
 const SAMPLES = 50;
-const cache = new Map<string, NormalizedPhone>();
+/**
+ * Normalization is the costliest step per user and shared lines and repeated numbers are common: a parse
+ * worker keeps one bounded memo of it (createNumberMemo) for the run.
+ */
+export type NumberMemo = Map<string, NormalizedPhone>;
+export const createNumberMemo = (): NumberMemo => new Map();
 
-/** Normalization is the costliest step per user; shared lines and repeated numbers are common. */
-function normalizeCached(raw: string, region: string): NormalizedPhone {
+function normalizeWith(memo: NumberMemo | undefined, raw: string, region: string): NormalizedPhone {
+  if (!memo) return normalizePhone(raw, { region });
   const k = `${region}:${raw}`;
-  let hit = cache.get(k);
+  let hit = memo.get(k);
   if (!hit) {
-    if (cache.size >= CACHE_LIMIT) cache.clear();
+    if (memo.size >= CACHE_LIMIT) memo.clear();
     hit = normalizePhone(raw, { region });
-    cache.set(k, hit);
+    memo.set(k, hit);
   }
   return hit;
 }
@@ -48,8 +53,9 @@ function addLink(
   line: number,
   region: string,
   link: { raw: string; userId: string; source: PhoneSource; verified: boolean; at: number },
+  memo?: NumberMemo,
 ): void {
-  const n = normalizeCached(link.raw, region);
+  const n = normalizeWith(memo, link.raw, region);
   if (!n.ok) {
     problems.invalidNumbers += 1;
     if (problems.invalidLines.length < SAMPLES)
@@ -69,19 +75,26 @@ function addLink(
 export function prepareExportUser(
   user: ExportUser,
   line: number,
-  ctx: Pick<PrepareContext, 'region' | 'snapshotAt'>,
+  ctx: Pick<PrepareContext, 'region' | 'snapshotAt'> & { memo?: NumberMemo },
   problems: Problems,
 ): WireUser {
   const at = user.at ?? ctx.snapshotAt;
   const links: LinkInput[] = [];
   for (const p of user.phones)
-    addLink(links, problems, line, ctx.region, {
-      raw: p.raw,
-      userId: user.userId,
-      source: p.source,
-      verified: p.verified,
-      at,
-    });
+    addLink(
+      links,
+      problems,
+      line,
+      ctx.region,
+      {
+        raw: p.raw,
+        userId: user.userId,
+        source: p.source,
+        verified: p.verified,
+        at,
+      },
+      ctx.memo,
+    );
   return {
     line,
     account: {

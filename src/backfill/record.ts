@@ -31,7 +31,7 @@ export type LineOutcome = { kind: 'user'; user: ExportUser } | { kind: 'malforme
  * `multifactor` lists providers, not factors: Guardian covers SMS and voice as well as push, OTP and email,
  * so every Guardian user is a candidate. The legacy values name the phone factor directly.
  */
-const PHONE_CAPABLE_PROVIDERS = new Set(['guardian', 'sms', 'voice', 'phone']);
+const PHONE_CAPABLE_PROVIDERS: ReadonlySet<string> = new Set(['guardian', 'sms', 'voice', 'phone']);
 const MAX_ID_LENGTH = 512;
 
 class Malformed extends Error {}

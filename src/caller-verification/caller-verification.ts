@@ -1,7 +1,6 @@
 import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
 import type { AppDeps } from '../deps.js';
 import {
-  type Background,
   findInteraction,
   type InteractionFlags,
   type InteractionRecord,
@@ -17,6 +16,7 @@ import {
   reserveDelivery,
   updateOtpDelivery,
 } from '../otp/index.js';
+import type { Background } from '../shared/background.js';
 import { constantTimeEqual } from '../shared/constant-time.js';
 import { describeError } from '../shared/logger.js';
 import { maskPhone, normalizePhone } from '../shared/phone/normalize.js';

@@ -1,7 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { claimEvent, findEventResponse } from '../db/processed-events.js';
 import type { AppDeps } from '../deps.js';
-import { backgroundFor } from '../inbound/index.js';
+import { backgroundFor } from '../shared/background.js';
 import { describeError } from '../shared/logger.js';
 import { type TwilioEnv, twilioParam, verifiedTwilioRequest } from '../twilio/index.js';
 import { checkVerification, PROMPTS, sayThenRouteTwiml, startVerification } from './caller-verification.js';

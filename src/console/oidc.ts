@@ -15,6 +15,8 @@ export interface OidcSettings {
   requiredRole: string;
   rolesClaim: string;
   adminRole: string | undefined;
+  /** The issuer's discovery, once fetched: settings are made once per app (agentAuthRoutes). */
+  discovery?: Promise<oauth.AuthorizationServer> | undefined;
 }
 
 export function oidcSettings(config: Config): OidcSettings {
@@ -55,20 +57,19 @@ function requestOptions(settings: OidcSettings, fetchImpl: typeof fetch) {
   };
 }
 
-const discovered = new Map<string, Promise<oauth.AuthorizationServer>>();
-
+/** The issuer's discovery document, fetched once per settings object (one per app), retried after a failure. */
 async function authorizationServer(settings: OidcSettings, fetchImpl: typeof fetch) {
-  const key = settings.issuer.href;
-  let pending = discovered.get(key);
-  if (!pending) {
-    pending = oauth
+  if (!settings.discovery) {
+    const pending = oauth
       .discoveryRequest(settings.issuer, { algorithm: 'oidc', ...requestOptions(settings, fetchImpl) })
       .then((response) => oauth.processDiscoveryResponse(settings.issuer, response));
-    discovered.set(key, pending);
+    settings.discovery = pending;
     // A failed discovery is retried on the next sign-in rather than cached.
-    pending.catch(() => discovered.delete(key));
+    pending.catch(() => {
+      if (settings.discovery === pending) settings.discovery = undefined;
+    });
   }
-  return pending;
+  return settings.discovery;
 }
 
 export interface AuthorizationStart {

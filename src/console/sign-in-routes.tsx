@@ -7,7 +7,7 @@ import type { AppDeps, AppEnv } from '../deps.js';
 import { constantTimeEqual } from '../shared/constant-time.js';
 import { ApiError } from '../shared/errors.js';
 import { agentCsrf } from './guard.js';
-import { finishAuthorization, oidcSettings, startAuthorization } from './oidc.js';
+import { finishAuthorization, type OidcSettings, oidcSettings, startAuthorization } from './oidc.js';
 import { HandoffPage, LoginPage, MessagePage } from './pages.js';
 import {
   csrfMatches,
@@ -42,6 +42,11 @@ const formLimit = bodyLimit({
 export function agentAuthRoutes(deps: AppDeps) {
   const { config } = deps;
   const mode = agentAuthMode(config);
+  let oidcCache: OidcSettings | undefined;
+  const oidc = () => {
+    oidcCache ??= oidcSettings(config);
+    return oidcCache;
+  };
   const app = new Hono<AppEnv>();
   app.use(agentCsrf(config));
 
@@ -85,7 +90,7 @@ export function agentAuthRoutes(deps: AppDeps) {
       const notice = c.req.query('signedOut') ? 'You are signed out.' : undefined;
       return c.html(<LoginPage mode="oidc" returnTo={returnTo} framed={framed} notice={notice} />);
     }
-    const start = await startAuthorization(oidcSettings(config), deps.fetch);
+    const start = await startAuthorization(oidc(), deps.fetch);
     await saveTransaction(
       c,
       config,
@@ -133,7 +138,7 @@ export function agentAuthRoutes(deps: AppDeps) {
         400,
       );
     }
-    const result = await finishAuthorization(oidcSettings(config), deps.fetch, new URL(c.req.url), tx);
+    const result = await finishAuthorization(oidc(), deps.fetch, new URL(c.req.url), tx);
     if (!result.ok) {
       await auditRefusal(
         deps,

@@ -1,14 +1,9 @@
 import { claimEvent } from '../db/processed-events.js';
 import type { AppDeps } from '../deps.js';
-import {
-  type Background,
-  EVENT_SOURCE,
-  publishInteraction,
-  RETRY_DELAYS_MS,
-  RetrySlots,
-  recordLater,
-  withDeadline,
-} from './handle-inbound.js';
+import type { Background } from '../shared/background.js';
+import { withDeadline } from '../shared/deadline.js';
+import { RETRY_DELAYS_MS, type RetryMessages, retryInBackground } from '../shared/retry.js';
+import { EVENT_SOURCE, publishInteraction } from './handle-inbound.js';
 import { findInteraction } from './interaction-queries.js';
 import { advanceCallStatus, CALL_STATUS_RANK } from './recorder-queries.js';
 
@@ -26,10 +21,20 @@ import { advanceCallStatus, CALL_STATUS_RANK } from './recorder-queries.js';
  */
 const WAIT_FOR_CALL_DELAYS_MS = [...RETRY_DELAYS_MS, 60_000];
 /**
- * Callbacks kept for calls not recorded yet, bounded on their own: callbacks for calls that never get
- * recorded must not use up the slots the inbound retries need during an outage.
+ * Callbacks kept for calls not recorded yet have a retry budget of their own: callbacks for calls that never
+ * get recorded must not use up the budget the calls' own records need during an outage.
  */
-const WAITING_SLOTS = new RetrySlots(1000);
+const WAITING_FOR_CALLS = 'statuses waiting for their call';
+const WAITING_MESSAGES: RetryMessages = {
+  afterDeadline: 'call status applied',
+  afterRetry: 'call status applied once its call was recorded',
+  gaveUp: 'call status not applied: its call was never recorded',
+};
+const RETRIED_MESSAGES: RetryMessages = {
+  afterDeadline: 'call status applied after the deadline',
+  afterRetry: 'call status applied after the database came back',
+  gaveUp: 'call status not applied: the database did not come back',
+};
 
 export interface CallStatusUpdate {
   callSid: string;
@@ -78,24 +83,19 @@ async function applyCallStatus(
 /** Keeps the callback until its call is recorded (checked on the retry schedule), then applies it. */
 function waitForCall(deps: AppDeps, update: CallStatusUpdate, background: Background): void {
   const context = { sid: update.callSid, parent: update.parentCallSid, status: update.callStatus };
-  if (!WAITING_SLOTS.available()) {
-    deps.logger.error('call status not applied: too many pending during the outage', context);
-    return;
-  }
   deps.logger.info('call status for a call not recorded yet: kept until it is', context);
   const attempt = async () => {
     if ((await applyCallStatus(deps, update, background, true)) === 'not_recorded')
       throw new CallNotRecorded();
   };
   background(
-    recordLater(deps, Promise.reject(new CallNotRecorded()), attempt, context, {
+    retryInBackground(deps, {
+      kind: WAITING_FOR_CALLS,
+      first: Promise.reject(new CallNotRecorded()),
+      retry: attempt,
+      context,
       delays: WAIT_FOR_CALL_DELAYS_MS,
-      slots: WAITING_SLOTS,
-      messages: {
-        afterDeadline: 'call status applied',
-        afterRetry: 'call status applied once its call was recorded',
-        gaveUp: 'call status not applied: its call was never recorded',
-      },
+      messages: WAITING_MESSAGES,
     }),
   );
 }
@@ -127,5 +127,14 @@ export async function handleCallStatus(
   const settled = first.then((outcome) => {
     if (outcome === 'not_recorded') throw new CallNotRecorded();
   });
-  background(recordLater(deps, settled, retry, context, { delays: WAIT_FOR_CALL_DELAYS_MS }));
+  background(
+    retryInBackground(deps, {
+      kind: 'statuses',
+      first: settled,
+      retry,
+      context,
+      delays: WAIT_FOR_CALL_DELAYS_MS,
+      messages: RETRIED_MESSAGES,
+    }),
+  );
 }

@@ -12,12 +12,11 @@ import { createApp } from '../app.js';
 import { parseConfig } from '../config.js';
 import { createDb } from '../db/client.js';
 import { applyMigrations } from '../db/migrate-node.js';
-import type { AppDeps } from '../deps.js';
+import { type AppDeps, createAppDeps } from '../deps.js';
 import { createFileAssets } from '../node/assets.js';
 import { upsertLinks } from '../phone-index/index.js';
 import { nullHub, type PushMessage } from '../push/index.js';
 import { createMemoryLogger } from '../shared/logger.js';
-import { createTwilioRest } from '../twilio/index.js';
 import { findInteraction } from './interaction-queries.js';
 
 const XML = '<?xml version="1.0" encoding="UTF-8"?>';
@@ -35,18 +34,14 @@ async function remoteSetup(extra: Partial<AppDeps> = {}) {
   await upsertLinks(db, [{ e164: CALLER, userId: 'auth0|dana', source: 'mfa_sms', verified: true, at: 1 }]);
   const published: PushMessage[] = [];
   const logger = createMemoryLogger();
-  const deps: AppDeps = {
+  const deps = createAppDeps({
     config,
     db,
     hub: { ...nullHub, publish: async (m) => void published.push(m) },
     logger,
-    now: () => Date.now(),
-    newId: () => crypto.randomUUID(),
-    fetch: globalThis.fetch.bind(globalThis),
-    twilio: createTwilioRest({ config, fetch: globalThis.fetch.bind(globalThis) }),
     assets: createFileAssets(),
     ...extra,
-  };
+  });
   /** Reads the database directly, not through the gate. */
   const direct = createDb(server.client as unknown as Parameters<typeof createDb>[0]);
   return { server, gate, client, app: createApp(deps), published, logger, direct };

@@ -38,7 +38,7 @@ export interface InteractionView {
   popUrl: string;
 }
 
-const WITHHELD_REASONS = new Set(['empty', 'withheld']);
+const WITHHELD_REASONS: ReadonlySet<string> = new Set(['empty', 'withheld']);
 const MAX_DISPLAY = 64;
 
 function displayCaller(record: InteractionRecord): string {

@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.js';
 import { rankLinks } from '../phone-index/index.js';
+import { retryingBusy } from '../shared/retry.js';
 import type { InteractionRecord } from './interaction-queries.js';
 import {
   type EventClaim,
@@ -54,34 +55,6 @@ const MAX_BATCH = 500;
  * inside Twilio's 15 s); a text's answer does not wait at all. Longer windows commit more rows at once.
  */
 const BATCH_WINDOW_MS = 10;
-/** Pauses between tries of a batch whose write found the database locked: about 2.5 s in all. */
-const BUSY_PAUSES_MS = [5, 10, 20, 40, 80, 160, 320, 500, 500, 500];
-
-/** SQLITE_BUSY (or a variant such as SQLITE_BUSY_SNAPSHOT), as the libSQL client reports it. */
-function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  const cause = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
-  return [code, cause].some((c) => typeof c === 'string' && c.startsWith('SQLITE_BUSY'));
-}
-
-/**
- * Another writer holds the lock (a backfill batch, a transaction of this process waiting on an await):
- * the write (one transaction, so nothing of it stayed) is tried again after a pause, without blocking
- * the event loop meanwhile. A call waiting on it is answered at its deadline all the same; past the
- * last pause the batch fails into the webhook's own retries.
- */
-export async function retryingBusy<T>(write: () => Promise<T>): Promise<T> {
-  for (const pause of BUSY_PAUSES_MS) {
-    try {
-      return await write();
-    } catch (err) {
-      if (!isBusy(err)) throw err;
-      await new Promise((resolve) => setTimeout(resolve, pause));
-    }
-  }
-  return write();
-}
-
 class Recorder {
   private queue: Pending[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -113,7 +86,8 @@ class Recorder {
     ];
     const links = await findLinksForNumbers(this.db, numbers);
 
-    // Built again on each try of a write that found the database locked: meanwhile a call may have
+    // Another writer holding the lock is waited out (retryingBusy); built again on each try of a write that
+    // found the database locked: meanwhile a call may have
     // been answered at its deadline, and its record and token must say what it was answered.
     const { built, firstBySid, created, claimed } = await retryingBusy(async () => {
       const built = batch.map((p) => {
@@ -174,33 +148,28 @@ class Recorder {
   }
 }
 
-const recorders = new WeakMap<Db, Recorder>();
-
-/**
- * Queues one webhook's interaction for the next group commit on this database. With `shared: false` it
- * is written at once in a batch of its own: on Workers a batch shared by several requests would run its
- * I/O in the request that opened the window, and be cancelled with that request's waitUntil.
- */
-export function recordInteractionBatched(
-  db: Db,
-  request: RecordRequest,
-  options: { shared?: boolean } = {},
-): Promise<RecordResult> {
-  if (options.shared === false) {
-    const own = new Recorder(db);
-    const result = own.record(request);
-    own.drain();
-    return result;
-  }
-  let recorder = recorders.get(db);
-  if (!recorder) {
-    recorder = new Recorder(db);
-    recorders.set(db, recorder);
-  }
-  return recorder.record(request);
+/** The group commit of one set of deps (its batching state belongs to them, not to the module). */
+export interface InteractionRecorder {
+  record(request: RecordRequest): Promise<RecordResult>;
+  /** Starts the group commit of whatever waits in the batch window now, instead of at the window's end. */
+  drain(): void;
 }
 
-/** Starts the group commit of whatever waits in the batch window now, instead of at the window's end. */
-export function flushInteractionRecorder(db: Db): void {
-  recorders.get(db)?.drain();
+/**
+ * With `shared: false` each webhook is written at once in a batch of its own: on Workers a batch shared by
+ * several requests would run its I/O in the request that opened the window, and be cancelled with that
+ * request's waitUntil.
+ */
+export function createInteractionRecorder(db: Db, options: { shared: boolean }): InteractionRecorder {
+  const recorder = new Recorder(db);
+  return {
+    record(request) {
+      if (options.shared) return recorder.record(request);
+      const own = new Recorder(db);
+      const result = own.record(request);
+      own.drain();
+      return result;
+    },
+    drain: () => recorder.drain(),
+  };
 }

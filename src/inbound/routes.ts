@@ -1,6 +1,7 @@
 import { type Context, Hono } from 'hono';
 import { callerVerificationRoutes } from '../caller-verification/index.js';
 import type { AppDeps } from '../deps.js';
+import { backgroundFor } from '../shared/background.js';
 import { badRequest } from '../shared/errors.js';
 import {
   type TwilioEnv,
@@ -10,10 +11,9 @@ import {
   unsupportedMediaType,
   verifiedTwilioRequest,
 } from '../twilio/index.js';
-import { backgroundFor } from './background.js';
 import { handleCallStatus } from './call-status.js';
 import { handleInbound, type InboundMessage } from './handle-inbound.js';
-import { menuTwiml } from './twiml.js';
+import { inboundAnswers, menuTwiml } from './twiml.js';
 
 /**
  * Twilio's webhooks. Every request under /twilio passes the signature check first (including the caller
@@ -52,6 +52,7 @@ function regionOf(c: Context): string | undefined {
 export function twilioRoutes(deps: AppDeps) {
   const app = new Hono<TwilioEnv>();
   app.use(twilioSignature(deps.config));
+  const answers = inboundAnswers(deps.config);
 
   /** A call or a text: the same path (normalize, match, record, publish, TwiML), keyed by its own SID. */
   const inbound = (channel: InboundMessage['channel'], ...sidNames: string[]) =>
@@ -60,6 +61,7 @@ export function twilioRoutes(deps: AppDeps) {
       const from = required(params, 'From');
       const twiml = await handleInbound(
         deps,
+        answers,
         {
           channel,
           sid: requiredSid(params, ...sidNames),

@@ -28,20 +28,15 @@ const STATUS_EVENTS: ('initiated' | 'ringing' | 'answered' | 'completed')[] = [
 ];
 const MENU_TIMEOUT_SECONDS = 5;
 
-const menuCache = new Map<string, MenuOption[]>();
-
 /** "1:sales,2:support" → [{ digit: '1', queue: 'sales' }, …]; malformed entries are ignored. */
 export function parseVoiceMenu(menu: string | undefined): MenuOption[] {
   if (!menu) return [];
-  const cached = menuCache.get(menu);
-  if (cached) return cached;
   const options: MenuOption[] = [];
   for (const entry of menu.split(',')) {
     const match = /^\s*(\d)\s*:\s*(.+?)\s*$/.exec(entry);
     if (match?.[1] && match[2] && !options.some((o) => o.digit === match[1]))
       options.push({ digit: match[1], queue: match[2] });
   }
-  menuCache.set(menu, options);
   return options;
 }
 
@@ -152,16 +147,27 @@ export function shouldVerifyCaller(config: Pick<Config, 'VERIFY_CALLER'>, matchC
 
 /** The answer to an inbound SMS: nothing, or the configured auto-reply. */
 export function smsTwiml(config: Pick<Config, 'SMS_AUTO_REPLY'>): string {
-  // Depends on config alone, so it is built once per auto-reply text rather than on every text.
-  const key = config.SMS_AUTO_REPLY ?? '';
-  let twiml = smsCache.get(key);
-  if (twiml === undefined) {
-    const response = new MessagingResponse();
-    if (key) response.message(key);
-    twiml = response.toString();
-    if (smsCache.size < 16) smsCache.set(key, twiml);
-  }
-  return twiml;
+  const response = new MessagingResponse();
+  if (config.SMS_AUTO_REPLY) response.message(config.SMS_AUTO_REPLY);
+  return response.toString();
 }
 
-const smsCache = new Map<string, string>();
+/** What an inbound webhook answers: a text's answer (config alone: built once per app), a call's by its matches. */
+export interface InboundAnswers {
+  sms: string;
+  voice(callSid: string, matchCount: number): string;
+}
+
+/**
+ * A call's TwiML names its interaction by CallSid (screen-pop URL, menu and verification steps), not by the
+ * interaction's id: the id is made per delivery, and after a fail-open the row may be written by another
+ * delivery of the same call (a retry, or the original), so an id in the answer could name a row that never
+ * exists. The SID is the same on every delivery, and everything that reads it accepts one.
+ */
+export function inboundAnswers(config: Config): InboundAnswers {
+  return {
+    sms: smsTwiml(config),
+    voice: (callSid, matchCount) =>
+      voiceTwiml(config, { interactionId: callSid, verifyCaller: shouldVerifyCaller(config, matchCount) }),
+  };
+}

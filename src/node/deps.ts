@@ -8,12 +8,11 @@ import { type Client, createClient } from '@libsql/client';
 import type { Config } from '../config.js';
 import { createDb } from '../db/client.js';
 import { applyMigrations } from '../db/migrate-node.js';
-import type { AppDeps } from '../deps.js';
+import { type AppDeps, createAppDeps } from '../deps.js';
 import type { AgentHub } from '../push/index.js';
 import { createMemoryHub, replayChangesSince } from '../push/index.js';
-import { type BackgroundTracker, createBackgroundTracker } from '../shared/background-tracker.js';
+import type { BackgroundWork } from '../shared/background.js';
 import { createConsoleLogger, type Logger } from '../shared/logger.js';
-import { createTwilioRest } from '../twilio/index.js';
 import { createFileAssets } from './assets.js';
 import { healStatementsAfterBusy } from './libsql-busy-heal.js';
 
@@ -144,7 +143,7 @@ function startCheckpointer(url: string, client: Client, logger: Logger): () => P
 export async function buildNodeDeps(
   config: Config,
   options: { hub?: AgentHub; logger?: Logger } = {},
-): Promise<{ deps: AppDeps; background: BackgroundTracker; close: () => void }> {
+): Promise<{ deps: AppDeps; background: BackgroundWork; close: () => void }> {
   const { client, db } = await openDatabase(config);
   const logger = options.logger ?? createConsoleLogger({ service: 'callerpop' });
   const url = config.DATABASE_URL ?? 'file:data/callerpop.db';
@@ -153,23 +152,18 @@ export async function buildNodeDeps(
   const hub =
     options.hub ??
     createMemoryHub({ upgradeWebSocket, logger, replay: (since) => replayChangesSince(db, config, since) });
-  const background = createBackgroundTracker();
-  const outbound = globalThis.fetch.bind(globalThis);
-  const deps: AppDeps = {
+  const deps = createAppDeps({
     config,
     db,
     hub,
     logger,
-    now: () => Date.now(),
     newId: () => uuidv7(),
-    fetch: outbound,
-    twilio: createTwilioRest({ config, fetch: outbound }),
+    fetch: globalThis.fetch.bind(globalThis),
     assets: createFileAssets(),
-    background,
-  };
+  });
   return {
     deps,
-    background,
+    background: deps.background,
     close: () => {
       void stopCheckpointer?.();
       client.close();

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { isDatabaseBusy } from '../shared/retry.js';
 
 /**
  * Works around a bug of the native `libsql` binding (0.5.29, under @libsql/client 0.18 for `file:` URLs):
@@ -25,11 +26,6 @@ interface StatementLike {
 }
 
 let installed = false;
-
-function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
-}
 
 /** Patches the binding's Statement once per process (idempotent). */
 export function healStatementsAfterBusy(): void {
@@ -76,7 +72,7 @@ export function healStatementsAfterBusy(): void {
       try {
         return original.apply(this, args);
       } catch (err) {
-        if (isBusy(err)) collectSoon();
+        if (isDatabaseBusy(err)) collectSoon();
         throw err;
       }
     };

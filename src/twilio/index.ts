@@ -1,5 +1,5 @@
 /** The twilio feature's public module: what other features may use. */
-export { createTwilioRest, TwilioRestError } from './rest.js';
+export { createTwilioRest, type TwilioRest, TwilioRestError } from './rest.js';
 export {
   type TwilioEnv,
   type TwilioParams,

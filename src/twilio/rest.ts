@@ -19,7 +19,6 @@
  * Runs on Workers and Node: no `node:*`, no Buffer.
  */
 import type { Config } from '../config.js';
-import type { TwilioRest } from '../deps.js';
 
 export interface TwilioRestOptions {
   config: Pick<
@@ -42,6 +41,13 @@ export interface TwilioRestOptions {
 export interface TwilioResource {
   sid: string;
   status: string;
+}
+
+/** Sends through Twilio's REST API (Messages, Calls): what the app needs of it. */
+export interface TwilioRest {
+  sendSms(input: { to: string; body: string }): Promise<{ sid: string }>;
+  /** Places a call that plays the given TwiML (used to read a code aloud). */
+  startCall(input: { to: string; twiml: string }): Promise<{ sid: string }>;
 }
 
 export interface TwilioRestClient extends TwilioRest {

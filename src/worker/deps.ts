@@ -3,10 +3,9 @@ import { createLogReader, managementApiFrom } from '../auth0-api/index.js';
 import { createLogCatchUp, type LogCatchUp, logDepsOf } from '../auth0-feed/index.js';
 import { type Config, ConfigError, type ConfigInput, parseConfig } from '../config.js';
 import { createDb } from '../db/client.js';
-import type { AppDeps } from '../deps.js';
+import { type AppDeps, createAppDeps } from '../deps.js';
 import type { AgentHub } from '../push/index.js';
 import { createConsoleLogger, type Logger } from '../shared/logger.js';
-import { createTwilioRest } from '../twilio/index.js';
 import { createBindingAssets } from './assets.js';
 import type { AssetsFetcher } from './phone-metadata.js';
 
@@ -71,16 +70,15 @@ export function buildWorkerDeps(
   // Bound once: workerd throws "Illegal invocation" when the global fetch is called detached.
   const outbound = options.fetch ?? ((input, init) => fetch(input, init));
   const deps: WorkerDeps = {
-    config,
-    db: createDb(client),
-    hub: options.hub,
-    logger: options.logger ?? createConsoleLogger({ service: 'callerpop', runtime: 'workers' }),
-    now: () => Date.now(),
-    newId: () => crypto.randomUUID(),
-    fetch: outbound,
-    assets: createBindingAssets(options.assets),
-    twilio: createTwilioRest({ config, fetch: outbound }),
-    backgroundBudgetMs: WORKER_BACKGROUND_BUDGET_MS,
+    ...createAppDeps({
+      config,
+      db: createDb(client),
+      hub: options.hub,
+      logger: options.logger ?? createConsoleLogger({ service: 'callerpop', runtime: 'workers' }),
+      fetch: outbound,
+      assets: createBindingAssets(options.assets),
+      backgroundBudgetMs: WORKER_BACKGROUND_BUDGET_MS,
+    }),
     close: () => client.close(),
   };
   // One Management API client per isolate: the cron's runs and the route's share its token and rate limiter.

@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../../src/app.js';
 import { type Config, type ConfigInput, parseConfig } from '../../src/config.js';
-import type { AppDeps } from '../../src/deps.js';
+import { type AppDeps, createAppDeps } from '../../src/deps.js';
 import { createFileAssets } from '../../src/node/assets.js';
 import { openDatabase } from '../../src/node/deps.js';
 import { nullHub } from '../../src/push/types.js';
-import { type BackgroundTracker, createBackgroundTracker } from '../../src/shared/background-tracker.js';
+import type { BackgroundWork } from '../../src/shared/background.js';
 import { createMemoryLogger } from '../../src/shared/logger.js';
-import { createTwilioRest } from '../../src/twilio/rest.js';
 
 /** Secrets shaped like real ones; tests sign with these exactly as Twilio and the Actions would. */
 export const TEST_ENV = {
@@ -28,7 +27,7 @@ export interface TestContext {
   config: Config;
   logger: ReturnType<typeof createMemoryLogger>;
   /** The work requests left running after their responses (as on Node): `await background.settle()`. */
-  background: BackgroundTracker;
+  background: BackgroundWork;
   dir: string;
   close: () => void;
 }
@@ -45,27 +44,21 @@ export async function createTestContext(
   const config = parseConfig({ ...TEST_ENV, DATABASE_URL: `file:${join(dir, 'test.db')}`, ...options.env });
   const { client, db } = await openDatabase(config);
   const logger = createMemoryLogger();
-  const fetch = options.deps?.fetch ?? globalThis.fetch.bind(globalThis);
-  const background = createBackgroundTracker();
-  const deps: AppDeps = {
+  const deps = createAppDeps({
     config,
     db,
     hub: nullHub,
     logger,
-    now: () => Date.now(),
-    newId: () => crypto.randomUUID(),
-    fetch,
-    twilio: createTwilioRest({ config, fetch }),
+    fetch: globalThis.fetch.bind(globalThis),
     assets: createFileAssets(),
-    background,
     ...options.deps,
-  };
+  });
   return {
     app: createApp(deps),
     deps,
     config,
     logger,
-    background,
+    background: deps.background,
     dir,
     close: () => {
       client.close();

@@ -110,9 +110,6 @@ interface Reading {
 }
 type ParseOptions = { defaultCountry: Region; extract: false };
 
-// One options object per region, reused across calls: this runs on every webhook.
-const parseOptionsByRegion = new Map<Region, ParseOptions>();
-
 export function normalizePhone(input: unknown, options?: NormalizeOptions): NormalizedPhone {
   const metadata = phoneMetadata();
   // Never a guess without metadata: "unavailable" is not "invalid" (phoneMetadata() has logged it).
@@ -281,13 +278,8 @@ function parse(text: string, { region, metadata }: Reading): PhoneNumber | undef
 }
 
 function parseOptionsFor(region: Region): ParseOptions {
-  let options = parseOptionsByRegion.get(region);
-  if (options === undefined) {
-    // extract: false — the whole input must be the number; "call me at +1 …" is not a caller ID.
-    options = { defaultCountry: region, extract: false };
-    parseOptionsByRegion.set(region, options);
-  }
-  return options;
+  // extract: false — the whole input must be the number; "call me at +1 …" is not a caller ID.
+  return { defaultCountry: region, extract: false };
 }
 
 function accept(phone: PhoneNumber, extensionInUri: boolean): NormalizedPhone {

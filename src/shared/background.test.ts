@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createBackgroundTracker } from './background-tracker.js';
+import { createBackgroundWork } from './background.js';
 
 describe('the Node background tracker', () => {
   it('waits for every task, including those added while it waits, and forgets settled ones', async () => {
-    const tracker = createBackgroundTracker();
+    const tracker = createBackgroundWork();
     const done: string[] = [];
     let release!: () => void;
     tracker.track(
@@ -24,7 +24,7 @@ describe('the Node background tracker', () => {
   });
 
   it('gives up at its limit and says work is left', async () => {
-    const tracker = createBackgroundTracker();
+    const tracker = createBackgroundWork();
     tracker.track(new Promise(() => {}));
     expect(await tracker.settle(20)).toBe(false);
     expect(tracker.size).toBe(1);
