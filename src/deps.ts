@@ -1,6 +1,7 @@
 import type { LogCatchUp } from './auth0-feed/index.js';
 import type { Config } from './config.js';
 import type { Db } from './db/client.js';
+import { clientSqlRunner, type SqlRunner } from './db/sql-runner.js';
 import { createInteractionRecorder, type InteractionRecorder } from './inbound/index.js';
 import type { AgentHub } from './push/index.js';
 import { type BackgroundWork, createBackgroundWork } from './shared/background.js';
@@ -20,6 +21,8 @@ export interface StaticAssets {
 export interface AppDeps {
   config: Config;
   db: Db;
+  /** The hot path's SQL runner: the same database, prepared statements on the embedded Node one. */
+  sql: SqlRunner;
   hub: AgentHub;
   logger: Logger;
   /** Milliseconds since the epoch. */
@@ -59,18 +62,19 @@ export type AppDepsParts = Pick<AppDeps, 'config' | 'db' | 'hub' | 'logger' | 'a
 export function createAppDeps(parts: AppDepsParts): AppDeps {
   const fetchImpl = parts.fetch ?? ((input, init) => fetch(input, init));
   const backgroundBudgetMs = parts.backgroundBudgetMs;
+  const sql = parts.sql ?? clientSqlRunner(parts.db.$client);
   return {
     now: () => Date.now(),
     newId: () => crypto.randomUUID(),
     ...parts,
     fetch: fetchImpl,
     twilio: parts.twilio ?? createTwilioRest({ config: parts.config, fetch: fetchImpl }),
+    sql,
     background: parts.background ?? createBackgroundWork(),
     retries: parts.retries ?? createRetries(),
     // Grouped across requests only where the process outlives them (Node): on Workers each request's
     // waitUntil must cover the write its record is in.
-    recorder:
-      parts.recorder ?? createInteractionRecorder(parts.db, { shared: backgroundBudgetMs === undefined }),
+    recorder: parts.recorder ?? createInteractionRecorder(sql, { shared: backgroundBudgetMs === undefined }),
   };
 }
 

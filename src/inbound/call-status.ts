@@ -74,7 +74,7 @@ async function applyCallStatus(
   }
   // Callbacks can arrive late, twice or together: a call never moves backwards, and an ended call stays
   // ended. The guard is in the UPDATE itself, so of two concurrent callbacks only a forward move writes.
-  const updated = await advanceCallStatus(db, record.twilioSid, update.callStatus, deps.now());
+  const updated = await advanceCallStatus(deps.sql, record.twilioSid, update.callStatus, deps.now());
   if (!updated) return 'unchanged';
   publishInteraction(deps, updated, background);
   return 'applied';

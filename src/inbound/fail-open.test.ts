@@ -175,7 +175,7 @@ describe('fail open with the embedded database closed', () => {
 
   it('still routes calls and answers texts, logging with the number masked', async () => {
     ctx = await createTestContext({ env: { ROUTE_TO: 'number:+14155550142' } });
-    ctx.deps.db.$client.close();
+    ctx.closeDatabase();
     const voice = await ctx.app.request(twilioFormRequest('/twilio/voice', voiceParams(CALLER)));
     expect(voice.status).toBe(200);
     expect(await voice.text()).toContain('<Number');

@@ -1,22 +1,22 @@
-import type { InStatement, Row } from '@libsql/client/web';
-import type { Db } from '../db/client.js';
 import type { InteractionChannel, PhoneSource } from '../db/schema.js';
+import type { SqlRow, SqlRunner, SqlStatement } from '../db/sql-runner.js';
 import type { Match } from '../phone-index/index.js';
 import { type LinkRow, policyWarningSql } from '../phone-index/index.js';
 import type { InteractionFlags, InteractionRecord } from './interaction-queries.js';
 
 /**
- * The webhook's queries, in plain SQL on the libSQL client and for many webhooks at once: the same
- * statements drizzle builds for findLinksByE164, recordInteraction and claimEvent (keep them in step with
- * those and with schema.ts). Measured here: building and mapping a drizzle query costs several times
- * what SQLite takes to run it, and one multi-row statement for the webhooks that arrived together costs
- * little more than one for a single webhook. The webhook is the product's hot path.
+ * The webhook's queries: the product's hot path, in plain SQL and for many webhooks at once. This file is the
+ * one place hand-written SQL lives; recorder-queries.test.ts prepares every statement against the migrated
+ * schema and checks its column lists against schema.ts, so a schema change that breaks one fails there.
+ * Measured here: building and mapping a drizzle query costs several times what SQLite takes to run it, and
+ * one multi-row statement for the webhooks that arrived together costs little more than one for a single
+ * webhook. They run on a SqlRunner: prepared once and reused on the embedded Node database.
  */
 
-const LINK_COLUMNS = `pl.e164, pl.user_id, pl.source, pl.verified, pl.last_seen_at, a.connection, a.email, a.name,
+export const LINK_COLUMNS = `pl.e164, pl.user_id, pl.source, pl.verified, pl.last_seen_at, a.connection, a.email, a.name,
   a.blocked, a.last_login_at, a.primary_user_id, ${policyWarningSql('pl')} as policy_warning`;
 
-const INTERACTION_COLUMNS = `id, channel, twilio_sid, raw_from, e164, from_reason, to_number, stir_verstat, status,
+export const INTERACTION_COLUMNS = `id, channel, twilio_sid, raw_from, e164, from_reason, to_number, stir_verstat, status,
   matches, flags, caller_verification, created_at, updated_at`;
 
 const placeholders = (count: number, width: number) =>
@@ -26,7 +26,7 @@ const nullableBool = (v: unknown) => (v === null || v === undefined ? null : Boo
 const nullableNumber = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 const nullableString = (v: unknown) => (v === null || v === undefined ? null : String(v));
 
-function toLinkRow(row: Row): LinkRow {
+function toLinkRow(row: SqlRow): LinkRow {
   return {
     userId: String(row.user_id),
     source: row.source as PhoneSource,
@@ -51,7 +51,7 @@ function parseJson<T>(value: unknown, fallback: T): T {
   }
 }
 
-function toInteraction(row: Row): InteractionRecord {
+function toInteraction(row: SqlRow): InteractionRecord {
   const matches = parseJson<unknown>(row.matches, []);
   return {
     id: String(row.id),
@@ -75,18 +75,21 @@ function toInteraction(row: Row): InteractionRecord {
  * Every live link of each number (findLinksByE164 for many numbers), by number, each with its
  * policyWarning (an EXISTS on the enrollment_decisions e164 index, for MFA links only).
  */
+export function findLinksStatement(numbers: readonly string[]): SqlStatement {
+  return {
+    sql: `select ${LINK_COLUMNS} from phone_links pl left join accounts a on a.user_id = pl.user_id
+      where pl.e164 in (${numbers.map(() => '?').join(', ')}) and pl.removed_at is null and a.deleted_at is null`,
+    args: numbers,
+  };
+}
+
 export async function findLinksForNumbers(
-  db: Db,
+  sql: SqlRunner,
   numbers: readonly string[],
 ): Promise<Map<string, LinkRow[]>> {
   const byNumber = new Map<string, LinkRow[]>();
   if (numbers.length === 0) return byNumber;
-  const rs = await db.$client.execute({
-    sql: `select ${LINK_COLUMNS} from phone_links pl left join accounts a on a.user_id = pl.user_id
-      where pl.e164 in (${numbers.map(() => '?').join(', ')}) and pl.removed_at is null and a.deleted_at is null`,
-    args: [...numbers],
-  });
-  for (const row of rs.rows) {
+  for (const row of await sql.all(findLinksStatement(numbers))) {
     const e164 = String(row.e164);
     const list = byNumber.get(e164);
     if (list) list.push(toLinkRow(row));
@@ -108,66 +111,69 @@ export interface EventClaim {
  * Returns the SIDs this call created and the event ids it claimed; a SID already recorded (a retry, or
  * twice in the same batch) is not in `created`.
  */
+export function insertInteractionsStatement(records: readonly InteractionRecord[]): SqlStatement {
+  return {
+    sql: `insert into interactions (${INTERACTION_COLUMNS}) values ${placeholders(records.length, 14)}
+        on conflict (twilio_sid) do nothing returning twilio_sid`,
+    args: records.flatMap((r) => [
+      r.id,
+      r.channel,
+      r.twilioSid,
+      r.rawFrom,
+      r.e164,
+      r.fromReason,
+      r.toNumber,
+      r.stirVerstat,
+      r.status,
+      JSON.stringify(r.matches),
+      JSON.stringify(r.flags),
+      r.callerVerification,
+      r.createdAt,
+      r.updatedAt,
+    ]),
+  };
+}
+
+export function claimEventsStatement(claims: readonly EventClaim[]): SqlStatement {
+  return {
+    sql: `insert into processed_events (source, event_id, received_at, response) values ${placeholders(claims.length, 4)}
+        on conflict do nothing returning event_id`,
+    args: claims.flatMap((c) => [c.source, c.eventId, c.at, c.response]),
+  };
+}
+
 export async function insertWebhookInteractions(
-  db: Db,
+  sql: SqlRunner,
   records: readonly InteractionRecord[],
   claims: readonly EventClaim[],
 ): Promise<{ created: Set<string>; claimed: Set<string> }> {
-  const statements: InStatement[] = [];
-  if (records.length > 0) {
-    statements.push({
-      sql: `insert into interactions (${INTERACTION_COLUMNS}) values ${placeholders(records.length, 14)}
-        on conflict (twilio_sid) do nothing returning twilio_sid`,
-      args: records.flatMap((r) => [
-        r.id,
-        r.channel,
-        r.twilioSid,
-        r.rawFrom,
-        r.e164,
-        r.fromReason,
-        r.toNumber,
-        r.stirVerstat,
-        r.status,
-        JSON.stringify(r.matches),
-        JSON.stringify(r.flags),
-        r.callerVerification,
-        r.createdAt,
-        r.updatedAt,
-      ]),
-    });
-  }
-  if (claims.length > 0) {
-    statements.push({
-      sql: `insert into processed_events (source, event_id, received_at, response) values ${placeholders(claims.length, 4)}
-        on conflict do nothing returning event_id`,
-      args: claims.flatMap((c) => [c.source, c.eventId, c.at, c.response]),
-    });
-  }
-  if (statements.length === 0) return { created: new Set(), claimed: new Set() };
-  const results =
-    statements.length === 1
-      ? [await db.$client.execute(statements[0] as InStatement)]
-      : await db.$client.batch(statements, 'write');
+  const statements: SqlStatement[] = [];
+  if (records.length > 0) statements.push(insertInteractionsStatement(records));
+  if (claims.length > 0) statements.push(claimEventsStatement(claims));
+  const results = await sql.writeBatch(statements);
   const created = new Set<string>();
   const claimed = new Set<string>();
   let next = 0;
-  if (records.length > 0) for (const row of results[next++]?.rows ?? []) created.add(String(row.twilio_sid));
-  if (claims.length > 0) for (const row of results[next]?.rows ?? []) claimed.add(String(row.event_id));
+  if (records.length > 0) for (const row of results[next++] ?? []) created.add(String(row.twilio_sid));
+  if (claims.length > 0) for (const row of results[next] ?? []) claimed.add(String(row.event_id));
   return { created, claimed };
 }
 
 /** Recorded interactions by Twilio SID. */
+export function findInteractionsStatement(sids: readonly string[]): SqlStatement {
+  return {
+    sql: `select ${INTERACTION_COLUMNS} from interactions where twilio_sid in (${sids.map(() => '?').join(', ')})`,
+    args: sids,
+  };
+}
+
 export async function findInteractionsBySids(
-  db: Db,
+  sql: SqlRunner,
   sids: readonly string[],
 ): Promise<Map<string, InteractionRecord>> {
   const bySid = new Map<string, InteractionRecord>();
   if (sids.length === 0) return bySid;
-  const rs = await db.$client.execute({
-    sql: `select ${INTERACTION_COLUMNS} from interactions where twilio_sid in (${sids.map(() => '?').join(', ')})`,
-    args: [...sids],
-  });
-  for (const row of rs.rows) {
+  for (const row of await sql.all(findInteractionsStatement(sids))) {
     const record = toInteraction(row);
     bySid.set(record.twilioSid, record);
   }
@@ -197,19 +203,22 @@ const STORED_STATUS_RANK = `case status ${Object.entries(CALL_STATUS_RANK)
  * an unconditional write could: the later writer won whatever its rank). Returns the updated record, or
  * undefined when the call is not recorded or is already at this rank or beyond.
  */
+export function advanceCallStatusStatement(twilioSid: string, status: string, rank: number, at: number) {
+  return {
+    sql: `update interactions set status = ?, updated_at = ? where twilio_sid = ? and ${STORED_STATUS_RANK} < ?
+      returning ${INTERACTION_COLUMNS}`,
+    args: [status, at, twilioSid, rank],
+  };
+}
+
 export async function advanceCallStatus(
-  db: Db,
+  sql: SqlRunner,
   twilioSid: string,
   status: string,
   at: number,
 ): Promise<InteractionRecord | undefined> {
   const rank = CALL_STATUS_RANK[status];
   if (rank === undefined) return undefined;
-  const rs = await db.$client.execute({
-    sql: `update interactions set status = ?, updated_at = ? where twilio_sid = ? and ${STORED_STATUS_RANK} < ?
-      returning ${INTERACTION_COLUMNS}`,
-    args: [status, at, twilioSid, rank],
-  });
-  const row = rs.rows[0];
+  const [row] = await sql.all(advanceCallStatusStatement(twilioSid, status, rank, at));
   return row ? toInteraction(row) : undefined;
 }

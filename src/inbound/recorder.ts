@@ -1,4 +1,4 @@
-import type { Db } from '../db/client.js';
+import type { SqlRunner } from '../db/sql-runner.js';
 import { rankLinks } from '../phone-index/index.js';
 import { retryingBusy } from '../shared/retry.js';
 import type { InteractionRecord } from './interaction-queries.js';
@@ -59,7 +59,7 @@ class Recorder {
   private queue: Pending[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly sql: SqlRunner) {}
 
   record(request: RecordRequest): Promise<RecordResult> {
     return new Promise((resolve, reject) => {
@@ -84,7 +84,7 @@ class Recorder {
     const numbers = [
       ...new Set(batch.flatMap((p) => (p.request.record.e164 ? [p.request.record.e164] : []))),
     ];
-    const links = await findLinksForNumbers(this.db, numbers);
+    const links = await findLinksForNumbers(this.sql, numbers);
 
     // Another writer holding the lock is waited out (retryingBusy); built again on each try of a write that
     // found the database locked: meanwhile a call may have
@@ -119,12 +119,12 @@ class Recorder {
         }
       }
       const records = [...firstBySid.values()].map((i) => i.record);
-      const written = await insertWebhookInteractions(this.db, records, claims);
+      const written = await insertWebhookInteractions(this.sql, records, claims);
       return { built, firstBySid, ...written };
     });
 
     const missing = [...firstBySid.keys()].filter((sid) => !created.has(sid));
-    const existing = await findInteractionsBySids(this.db, missing);
+    const existing = await findInteractionsBySids(this.sql, missing);
     const claimOwners = new Set<string>();
     for (const item of built) {
       const sid = item.record.twilioSid;
@@ -160,12 +160,12 @@ export interface InteractionRecorder {
  * several requests would run its I/O in the request that opened the window, and be cancelled with that
  * request's waitUntil.
  */
-export function createInteractionRecorder(db: Db, options: { shared: boolean }): InteractionRecorder {
-  const recorder = new Recorder(db);
+export function createInteractionRecorder(sql: SqlRunner, options: { shared: boolean }): InteractionRecorder {
+  const recorder = new Recorder(sql);
   return {
     record(request) {
       if (options.shared) return recorder.record(request);
-      const own = new Recorder(db);
+      const own = new Recorder(sql);
       const result = own.record(request);
       own.drain();
       return result;

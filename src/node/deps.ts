@@ -8,6 +8,7 @@ import { type Client, createClient } from '@libsql/client';
 import type { Config } from '../config.js';
 import { createDb } from '../db/client.js';
 import { applyMigrations } from '../db/migrate-node.js';
+import { clientSqlRunner } from '../db/sql-runner.js';
 import { type AppDeps, createAppDeps } from '../deps.js';
 import type { AgentHub } from '../push/index.js';
 import { createMemoryHub, replayChangesSince } from '../push/index.js';
@@ -15,6 +16,7 @@ import type { BackgroundWork } from '../shared/background.js';
 import { createConsoleLogger, type Logger } from '../shared/logger.js';
 import { createFileAssets } from './assets.js';
 import { healStatementsAfterBusy } from './libsql-busy-heal.js';
+import { openPreparedSqlRunner } from './prepared-sql.js';
 
 /** Connections in the local file client's pool (each one configured below). */
 const FILE_CONNECTIONS = 8;
@@ -60,7 +62,21 @@ export async function openDatabase(config: Config) {
   }
   const db = createDb(client);
   await applyMigrations(db);
-  return { client, db };
+  // The hot path's statements on a connection of their own, prepared once (after the migrations: the
+  // statements name their tables).
+  const prepared = file
+    ? openPreparedSqlRunner(filePath(url), { busyTimeoutMs: BUSY_TIMEOUT_MS })
+    : undefined;
+  return {
+    client,
+    db,
+    sql: prepared ?? clientSqlRunner(client),
+    close() {
+      if (client.closed) return;
+      prepared?.close();
+      client.close();
+    },
+  };
 }
 
 /**
@@ -144,7 +160,7 @@ export async function buildNodeDeps(
   config: Config,
   options: { hub?: AgentHub; logger?: Logger } = {},
 ): Promise<{ deps: AppDeps; background: BackgroundWork; close: () => void }> {
-  const { client, db } = await openDatabase(config);
+  const { client, db, sql, close: closeDatabase } = await openDatabase(config);
   const logger = options.logger ?? createConsoleLogger({ service: 'callerpop' });
   const url = config.DATABASE_URL ?? 'file:data/callerpop.db';
   const stopCheckpointer = url.startsWith('file:') ? startCheckpointer(url, client, logger) : undefined;
@@ -155,6 +171,7 @@ export async function buildNodeDeps(
   const deps = createAppDeps({
     config,
     db,
+    sql,
     hub,
     logger,
     newId: () => uuidv7(),
@@ -166,7 +183,7 @@ export async function buildNodeDeps(
     background: deps.background,
     close: () => {
       void stopCheckpointer?.();
-      client.close();
+      closeDatabase();
     },
   };
 }

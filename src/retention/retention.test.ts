@@ -25,7 +25,7 @@ async function exec(c: TestContext, sql: string, args: (string | number | null)[
 /** Seeds through the path the webhooks write with; the interaction's Twilio SID is `CA<id>`. */
 async function seedInteraction(c: TestContext, id: string, createdAt: number) {
   await insertWebhookInteractions(
-    c.deps.db,
+    c.deps.sql,
     [
       {
         id,

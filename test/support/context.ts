@@ -29,6 +29,8 @@ export interface TestContext {
   /** The work requests left running after their responses (as on Node): `await background.settle()`. */
   background: BackgroundWork;
   dir: string;
+  /** Closes the database (both its connections) and leaves the app running: a database gone under it. */
+  closeDatabase: () => void;
   close: () => void;
 }
 
@@ -42,11 +44,12 @@ export async function createTestContext(
 ): Promise<TestContext> {
   const dir = mkdtempSync(join(tmpdir(), 'callerpop-test-'));
   const config = parseConfig({ ...TEST_ENV, DATABASE_URL: `file:${join(dir, 'test.db')}`, ...options.env });
-  const { client, db } = await openDatabase(config);
+  const { db, sql, close: closeDatabase } = await openDatabase(config);
   const logger = createMemoryLogger();
   const deps = createAppDeps({
     config,
     db,
+    sql,
     hub: nullHub,
     logger,
     fetch: globalThis.fetch.bind(globalThis),
@@ -60,8 +63,9 @@ export async function createTestContext(
     logger,
     background: deps.background,
     dir,
+    closeDatabase,
     close: () => {
-      client.close();
+      closeDatabase();
       rmSync(dir, { recursive: true, force: true });
     },
   };
