@@ -110,9 +110,7 @@ async function main() {
       samples.map((x) => x.popMs).sort((a, b) => a - b),
       95,
     );
-    console.log(
-      `  pop on screen p95 ${p95.toFixed(1)} ms; duplicate cards: ${duplicates}`,
-    );
+    console.log(`  pop on screen p95 ${p95.toFixed(1)} ms; duplicate cards: ${duplicates}`);
   } finally {
     await browser.close();
     await s.stop();
