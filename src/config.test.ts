@@ -165,3 +165,87 @@ describe('https in production', () => {
     expect(problemsOf({ ...TEST_ENV, ...http })).toEqual([]);
   });
 });
+
+describe('production is explicit', () => {
+  const development = { ...TEST_ENV, DEV_TUNNEL: undefined };
+
+  it('refuses a public PUBLIC_BASE_URL outside production, unless DEV_TUNNEL says it is a tunnel', () => {
+    const problems = problemsOf({ ...development, PUBLIC_BASE_URL: 'https://calls.example.com' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^PUBLIC_BASE_URL \(calls\.example\.com\) is a public address/),
+    ]);
+    expect(
+      problemsOf({ ...development, PUBLIC_BASE_URL: 'https://calls.example.com', DEV_TUNNEL: 'true' }),
+    ).toEqual([]);
+    expect(problemsOf({ ...development, PUBLIC_BASE_URL: 'http://localhost:8787' })).toEqual([]);
+    expect(
+      problemsOf({
+        ...development,
+        PUBLIC_BASE_URL: 'https://calls.example.com',
+        NODE_ENV: 'production',
+        AGENT_AUTH: 'token',
+      }),
+    ).toEqual([]);
+  });
+
+  it('refuses the agents’ OIDC settings outside production, naming them', () => {
+    const local = { ...development, PUBLIC_BASE_URL: 'http://localhost:8787' };
+    const problems = problemsOf({
+      ...local,
+      AGENT_AUTH: 'oidc',
+      AUTH0_AGENT_CLIENT_ID: 'client',
+      AUTH0_AGENT_CLIENT_SECRET: 'secret',
+      OIDC_ISSUER: 'http://localhost:9000/',
+      AGENT_REQUIRED_ROLE: 'agent',
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^AGENT_AUTH=oidc, AUTH0_AGENT_CLIENT_ID, AUTH0_AGENT_CLIENT_SECRET, OIDC_ISSUER: agents/,
+      ),
+    ]);
+    expect(problemsOf({ ...local, AUTH0_AGENT_CLIENT_ID: 'client' })).toHaveLength(1);
+  });
+
+  it('listens on loopback unless HOST says otherwise', () => {
+    expect(parseConfig({ ...TEST_ENV }).HOST).toBe('127.0.0.1');
+    expect(parseConfig({ ...TEST_ENV, HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+  });
+});
+
+describe('production refuses weak secrets, naming the variable', () => {
+  const production = { ...TEST_ENV, NODE_ENV: 'production', AGENT_AUTH: 'token' };
+  const zeros = `whsec_${btoa('\0'.repeat(32))}`;
+
+  it.each([
+    ['ADMIN_TOKEN', 'a'.repeat(40), /one or two characters repeated/],
+    ['ADMIN_TOKEN', 'abcd'.repeat(10), /repeats a short pattern/],
+    ['SESSION_SECRET', 'ab'.repeat(20), /one or two characters repeated/],
+    ['SESSION_SECRET', '0101010101010101010101010101010123', /too little entropy/],
+    ['AUTH0_LOG_STREAM_TOKEN', '0000000000000000', /one or two characters repeated/],
+    ['AUTH0_WEBHOOK_SECRET', zeros, /all zero bytes/],
+    ['AUTH0_WEBHOOK_SECRET', `${TEST_ENV.AUTH0_WEBHOOK_SECRET} ${zeros}`, /all zero bytes/],
+  ])('%s = %s', (name, value, reason) => {
+    const problems = problemsOf({ ...production, [name]: value });
+    expect(problems).toEqual([expect.stringMatching(new RegExp(`^${name} is too weak for production: `))]);
+    expect(problems[0]).toMatch(reason);
+  });
+
+  it('accepts secrets made as the docs say', () => {
+    const random = (bytes: number) =>
+      Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, '0')).join(
+        '',
+      );
+    const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+    expect(
+      problemsOf({
+        ...production,
+        ADMIN_TOKEN: random(24),
+        SESSION_SECRET: random(32),
+        AUTH0_LOG_STREAM_TOKEN: random(24),
+        AUTH0_WEBHOOK_SECRET: `whsec_${key}`,
+      }),
+    ).toEqual([]);
+    // Outside production the same weak values are only a development box's business.
+    expect(problemsOf({ ...TEST_ENV, ADMIN_TOKEN: 'a'.repeat(40) })).toEqual([]);
+  });
+});

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { AUTH0_PLANS, DEFAULT_AUTH0_PLAN } from './auth0-api/index.js';
+import { keyWeakness, secretWeakness } from './shared/secret-strength.js';
 
 // zod/mini: the same schemas as classic zod, built from functions the Worker bundle can tree-shake (classic's
 // methods drag in all of zod, JSON Schema included). It has no default locale: English messages, as before.
@@ -74,9 +75,22 @@ const routeTarget = z.pipe(
   }),
 );
 
+const flag = z.pipe(
+  z._default(z.enum(['true', 'false', '1', '0']), 'false'),
+  z.transform((v) => v === 'true' || v === '1'),
+);
+
 export const configSchema = z.object({
   NODE_ENV: optionalString,
+  /**
+   * The explicit development switch: a development box reachable at a public URL (a tunnel for Twilio's
+   * webhooks, docs/twilio.md). Without NODE_ENV=production or this, a public PUBLIC_BASE_URL or the agents'
+   * OIDC settings stop start-up: they only make sense in production.
+   */
+  DEV_TUNNEL: flag,
   PORT: intWithDefault(8787, 1, 65535),
+  /** The address the Node server listens on: loopback unless told otherwise (behind a proxy: 0.0.0.0). */
+  HOST: z._default(trimmed().check(z.minLength(1)), '127.0.0.1'),
   DATABASE_URL: optionalString,
   DATABASE_AUTH_TOKEN: optionalString,
   /** The URL Twilio calls; signatures are checked against it, never against forwarded headers. */
@@ -235,6 +249,43 @@ export function insecureProductionUrls(config: Config): string[] {
   return problems;
 }
 
+/** Settings that only make sense in production, refused outside it unless DEV_TUNNEL says otherwise. */
+export function productionOnlySettings(config: Config): string[] {
+  if (config.NODE_ENV === 'production' || config.DEV_TUNNEL) return [];
+  const problems: string[] = [];
+  const host = new URL(config.PUBLIC_BASE_URL).hostname;
+  if (!isLoopback(host))
+    problems.push(
+      `PUBLIC_BASE_URL (${host}) is a public address, but NODE_ENV is not production: set NODE_ENV=production, or DEV_TUNNEL=true for a development box behind a tunnel (it then generates secrets and prints the admin token)`,
+    );
+  const oidc = [
+    ...(config.AGENT_AUTH === 'oidc' ? ['AGENT_AUTH=oidc'] : []),
+    ...(['AUTH0_AGENT_CLIENT_ID', 'AUTH0_AGENT_CLIENT_SECRET', 'OIDC_ISSUER'] as const).filter(
+      (name) => config[name] !== undefined,
+    ),
+  ];
+  if (oidc.length > 0)
+    problems.push(
+      `${oidc.join(', ')}: agents' OpenID Connect sign-in is a production setting, but NODE_ENV is not production: set NODE_ENV=production, or DEV_TUNNEL=true to try it on a development box`,
+    );
+  return problems;
+}
+
+/** Secrets production refuses for being guessable: named, with why (src/shared/secret-strength.ts). */
+export function weakProductionSecrets(config: Config): string[] {
+  if (config.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  for (const name of ['ADMIN_TOKEN', 'SESSION_SECRET', 'AUTH0_LOG_STREAM_TOKEN'] as const) {
+    const weakness = secretWeakness(config[name]);
+    if (weakness) problems.push(`${name} is too weak for production: ${weakness}`);
+  }
+  for (const secret of config.AUTH0_WEBHOOK_SECRET.split(/\s+/).filter((s) => s !== '')) {
+    const weakness = keyWeakness(atob(secret.slice('whsec_'.length)));
+    if (weakness) problems.push(`AUTH0_WEBHOOK_SECRET is too weak for production: ${weakness}`);
+  }
+  return problems;
+}
+
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = Record<string, string | undefined>;
 
@@ -258,6 +309,8 @@ export function parseConfig(raw: ConfigInput): Config {
         (name) => `${name} is required for agent sign-in with OIDC (AGENT_AUTH)`,
       ),
       ...insecureProductionUrls(result.data),
+      ...productionOnlySettings(result.data),
+      ...weakProductionSecrets(result.data),
     ];
     if (problems.length > 0) throw new ConfigError(problems);
     return result.data;

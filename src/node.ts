@@ -44,11 +44,11 @@ async function main() {
   const app = createApp(deps);
   // noServer: @hono/node-server routes upgrade requests through the app (/agent/socket) itself.
   const websocket = { server: new WebSocketServer({ noServer: true }) };
-  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0', websocket }, (info) => {
-    const local = `http://localhost:${info.port}`;
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST, websocket }, (info) => {
+    const local = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST}:${info.port}`;
     const lines = [
       '',
-      `callerpop is listening on ${local} (database: ${config.DATABASE_URL})`,
+      `callerpop is listening on ${config.HOST}:${info.port} (database: ${config.DATABASE_URL})`,
       '',
       `  Agent console:   ${agentConsoleLink(config, local)}`,
       `  Health:          ${local}/healthz`,

@@ -13,6 +13,8 @@ import { createMemoryLogger } from '../../src/shared/logger.js';
 /** Secrets shaped like real ones; tests sign with these exactly as Twilio and the Actions would. */
 export const TEST_ENV = {
   PUBLIC_BASE_URL: 'https://callerpop.test',
+  // A development server at a made-up public URL: the explicit switch production-only settings need.
+  DEV_TUNNEL: 'true',
   TWILIO_ACCOUNT_SID: `AC${'0123456789abcdef'.repeat(2)}`,
   TWILIO_AUTH_TOKEN: 'test-auth-token-0123456789abcdef',
   AUTH0_WEBHOOK_SECRET: `whsec_${btoa('callerpop-test-webhook-secret-32b')}`,
