@@ -12,6 +12,7 @@ export * from '../audit/schema.js';
 export * from '../auth0-feed/schema.js';
 export * from '../backfill/schema.js';
 export * from '../caller-verification/schema.js';
+export * from '../console/schema.js';
 export * from '../inbound/schema.js';
 export * from '../otp/schema.js';
 export * from '../phone-index/schema.js';

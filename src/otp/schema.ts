@@ -27,6 +27,8 @@ export const otpDeliveries = sqliteTable(
     codeHash: text('code_hash'),
     twilioSid: text('twilio_sid'),
     country: text('country'),
+    /** The destination range: the E.164 number less its last 3 digits (SMS pumping walks a range). */
+    range: text('range'),
     numberType: text('number_type'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
@@ -34,5 +36,8 @@ export const otpDeliveries = sqliteTable(
   (t) => [
     index('otp_deliveries_recipient').on(t.recipient, t.createdAt),
     index('otp_deliveries_user').on(t.userId, t.createdAt),
+    index('otp_deliveries_range').on(t.range, t.createdAt),
+    index('otp_deliveries_country').on(t.country, t.createdAt),
+    index('otp_deliveries_created').on(t.createdAt),
   ],
 );

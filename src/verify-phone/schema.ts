@@ -4,7 +4,10 @@ import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 export const verifyUsedTokens = sqliteTable(
   'verify_used_tokens',
   {
-    /** SHA-256 (hex) of the whole token: the token itself is a credential and is not stored. */
+    /**
+     * SHA-256 (hex) of the token's decoded signature bytes: one token however its base64url is spelled (the
+     * token itself is a credential and is not stored).
+     */
     tokenHash: text('token_hash').primaryKey(),
     userId: text('user_id').notNull(),
     usedAt: integer('used_at').notNull(),
@@ -38,11 +41,21 @@ export const verifySessions = sqliteTable(
     previousE164: text('previous_e164'),
     channel: text('channel', { enum: VERIFY_CHANNELS }),
     lastSentAt: integer('last_sent_at'),
+    /** The Twilio Verify verification this session started (VE…): its code is checked by this SID only. */
+    verificationSid: text('verification_sid'),
     verifiedAt: integer('verified_at'),
+    /** The result token's id: the Action confirms it (phone.verified) before the number is indexed. */
+    resultId: text('result_id'),
+    /** When the Action confirmed the result through Auth0's /continue, and the number was indexed. */
+    confirmedAt: integer('confirmed_at'),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
   },
-  (t) => [index('verify_sessions_expires').on(t.expiresAt)],
+  (t) => [
+    index('verify_sessions_expires').on(t.expiresAt),
+    index('verify_sessions_verification').on(t.verificationSid),
+    index('verify_sessions_result').on(t.resultId),
+  ],
 );
 
 export const VERIFY_ATTEMPT_KINDS = ['send', 'check'] as const;
@@ -56,10 +69,14 @@ export const verifyAttempts = sqliteTable(
     kind: text('kind', { enum: VERIFY_ATTEMPT_KINDS }).notNull(),
     e164: text('e164').notNull(),
     userId: text('user_id').notNull(),
+    /** The session that made it: limits count per session and per (user, number), never per number alone. */
+    sessionId: text('session_id'),
     at: integer('at').notNull(),
   },
   (t) => [
     index('verify_attempts_number').on(t.e164, t.kind, t.at),
     index('verify_attempts_user').on(t.userId, t.kind, t.at),
+    index('verify_attempts_user_number').on(t.userId, t.e164, t.kind, t.at),
+    index('verify_attempts_session').on(t.sessionId, t.kind, t.at),
   ],
 );

@@ -86,7 +86,10 @@ export async function openSession(
     previousE164,
     channel: null,
     lastSentAt: null,
+    verificationSid: null,
     verifiedAt: null,
+    resultId: null,
+    confirmedAt: null,
     createdAt: now,
     expiresAt: now + SESSION_TTL_MS,
   });
