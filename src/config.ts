@@ -174,12 +174,32 @@ export const configSchema = z.object({
   ),
   /** OTP deliveries per hour, counted per number and per user separately (Auth0's own default is 10). */
   OTP_RATE_LIMIT_PER_HOUR: intWithDefault(10, 1, 10000),
-  /** ISO country codes OTPs may be delivered to, comma-separated; empty: every country. */
+  /**
+   * ISO country codes OTPs may be delivered to, comma-separated; empty: every country. Numbers with no
+   * country (international networks such as +870, +881, +882, +883) need `001`, libphonenumber's code for them.
+   */
   OTP_ALLOWED_COUNTRIES: z.pipe(
     list,
     z.transform((codes: string[]) => codes.map((c) => c.toUpperCase())),
   ),
-  VERIFY_CALLER: z._default(z.enum(['off', 'matched', 'always']), 'off'),
+  /** Codes sent per hour in all (the OTP relay, the IVR's caller check, /verify): the toll-fraud budget. */
+  OTP_HOURLY_BUDGET: intWithDefault(1000, 1, 1_000_000),
+  /** Codes sent per hour to any one country. */
+  OTP_COUNTRY_HOURLY_BUDGET: intWithDefault(500, 1, 1_000_000),
+  /** Codes sent per hour to one destination range (the number less its last 3 digits: what pumping walks). */
+  OTP_RANGE_HOURLY_LIMIT: intWithDefault(20, 1, 100_000),
+  /** Longest text message sent, in SMS segments (160 GSM-7 or 70 UCS-2 characters for one). */
+  OTP_MAX_SEGMENTS: intWithDefault(3, 1, 10),
+  /**
+   * `always`: every caller proves the number by a texted code before routing. `matched` (only callers whose
+   * number is in the index) was retired: the difference told a caller whether their number is known.
+   */
+  VERIFY_CALLER: z._default(
+    z.enum(['off', 'always'], {
+      error: 'must be off or always (matched was retired: it told a caller whether the number is known)',
+    }),
+    'off',
+  ),
   /** Phone verification page: seconds before a new code can be requested for the same session. */
   VERIFY_RESEND_COOLDOWN_SECONDS: intWithDefault(30, 0, 3600),
   /** Phone verification page: codes sent per hour, counted per number and per user separately. */

@@ -15,7 +15,7 @@ import { findVerification } from './queries.js';
  * Twilio REST client and a loopback Twilio that records the texts.
  */
 
-const ENV = { VERIFY_CALLER: 'matched', TWILIO_FROM_NUMBER: '+15005550006' } as const;
+const ENV = { VERIFY_CALLER: 'always', TWILIO_FROM_NUMBER: '+15005550006' } as const;
 let fake: FakeTwilio;
 let ctx: TestContext;
 let clock = Date.now();
@@ -78,6 +78,11 @@ describe('caller verification', () => {
     expect(fake.messages).toHaveLength(sent + 1);
     expect(fake.messages.at(-1)).toMatchObject({ to: '+14155550123', from: '+15005550006' });
     const code = lastCode();
+    // The text warns against the attack this check exists for (being talked into reading the code out),
+    // in one SMS segment.
+    const body = fake.messages.at(-1)?.body ?? '';
+    expect(body).toMatch(/Never share it or read it out to anyone, even our staff/);
+    expect(body.length).toBeLessThanOrEqual(160);
     const row = await findVerification(ctx.deps.db, id);
     expect(row?.codeHash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(row)).not.toContain(code);

@@ -121,8 +121,12 @@ export const PROMPTS = {
   unavailable: 'Connecting you to an agent.',
 } as const;
 
+/**
+ * One GSM-7 segment. It says never to share the code: the one who talks a victim into reading it out is the
+ * attack this check exists for.
+ */
 export function smsBody(code: string): string {
-  return `${code} is your code to confirm your call. Key it in on the call now. It expires in 5 minutes.`;
+  return `${code} is your code to confirm your call. Key it in on the call yourself. Never share it or read it out to anyone, even our staff. It expires in 5 minutes.`;
 }
 
 // --- the flow ---

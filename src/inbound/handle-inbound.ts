@@ -42,8 +42,8 @@ interface Attempt {
 
 type Normalized = ReturnType<typeof normalizePhone>;
 
-function renderTwiml(answers: InboundAnswers, channel: InteractionChannel, sid: string, matchCount: number) {
-  return channel === 'sms' ? answers.sms : answers.voice(sid, matchCount);
+function renderTwiml(answers: InboundAnswers, channel: InteractionChannel, sid: string) {
+  return channel === 'sms' ? answers.sms : answers.voice(sid);
 }
 
 /** Publishes without holding up the answer; a failing hub is logged, never fatal. */
@@ -97,15 +97,14 @@ async function persist(
     lookupFailed: () => attempt.late,
     now: deps.now,
     token: token ? { source: EVENT_SOURCE, eventId: token } : undefined,
-    answer: (matchCount) =>
-      attempt.answered ?? renderTwiml(answers, message.channel, message.sid, matchCount),
+    answer: () => attempt.answered ?? renderTwiml(answers, message.channel, message.sid),
   });
   const { record, created, claimed, firstAnswer } = result;
   if (created) publishInteraction(deps, record, background);
-  // A retry (created false) gets the TwiML of the interaction already recorded: its matches.
+  // A retry (created false) gets the TwiML of the interaction already recorded.
   const answer = created
     ? firstAnswer
-    : (attempt.answered ?? renderTwiml(answers, message.channel, message.sid, record.matches.length));
+    : (attempt.answered ?? renderTwiml(answers, message.channel, message.sid));
   if (token && !claimed) return (await findEventResponse(db, EVENT_SOURCE, token)) ?? answer;
   if (token && answer !== firstAnswer) await storeEventResponse(db, EVENT_SOURCE, token, answer);
   return answer;
@@ -171,7 +170,7 @@ export async function handleInbound(
   }
 
   attempt.late = true;
-  attempt.answered = renderTwiml(answers, message.channel, message.sid, 0);
+  attempt.answered = renderTwiml(answers, message.channel, message.sid);
   logger.warn('index unavailable: answered without matches', { ...context(), ...failure });
   background(scheduleRetry(deps, first, run, context()));
   return attempt.answered;

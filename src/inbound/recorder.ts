@@ -23,8 +23,8 @@ export interface RecordRequest {
   lookupFailed: () => boolean;
   /** Twilio's idempotency token, claimed with the answer this delivery gives. */
   token?: { source: string; eventId: string };
-  /** The TwiML this delivery answers if it is the first, given the matches found. */
-  answer: (matchCount: number) => string;
+  /** The TwiML this delivery answers if it is the first (the same whatever the matches). */
+  answer: () => string;
   /**
    * The clock: the record's updatedAt is the time of the write that stores it, not the webhook's arrival
    * (createdAt), which a fail-open may put minutes earlier. A console catching up from its last version
@@ -103,7 +103,7 @@ class Recorder {
             ...(lookupFailed() ? { lookupFailed: true } : {}),
           },
         };
-        return { pending: p, record, firstAnswer: p.request.answer(record.matches.length) };
+        return { pending: p, record, firstAnswer: p.request.answer() };
       });
 
       // Only the first of a SID or a token within the batch is written; the others see it as a retry.

@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTestContext, TEST_ENV, type TestContext } from '../../test/support/context.js';
 import { eventually } from '../../test/support/eventually.js';
-import { sid, smsParams, twilioFormRequest, voiceParams } from '../../test/support/twilio-sign.js';
+import {
+  type FormParams,
+  sid,
+  smsParams,
+  twilioFormRequest,
+  voiceParams,
+} from '../../test/support/twilio-sign.js';
 import { ConfigError, type ConfigInput, parseConfig } from '../config.js';
 import { upsertAccounts, upsertLinks } from '../phone-index/index.js';
 import { nullHub, type PushMessage } from '../push/index.js';
@@ -174,17 +180,25 @@ describe('POST /twilio/voice', () => {
     );
   });
 
-  it('sends matched callers to caller verification when VERIFY_CALLER=matched', async () => {
-    await setup({ VERIFY_CALLER: 'matched' });
-    const matched = voiceParams(FAMILY);
-    const twiml = await (await post('/twilio/voice', matched)).text();
-    const id = matched.CallSid as string;
-    expect(twiml).toBe(
+  it('sends every caller to caller verification when VERIFY_CALLER=always, known or not, alike', async () => {
+    await setup({ VERIFY_CALLER: 'always' });
+    const answerFor = async (params: FormParams) => {
+      const twiml = await (await post('/twilio/voice', params)).text();
+      return twiml.replace(params.CallSid as string, '{sid}');
+    };
+    const known = await answerFor(voiceParams(FAMILY));
+    expect(known).toBe(
       `${XML}<Response><Say language="en-US">Thanks for calling. Connecting you to an agent.</Say>` +
-        `<Redirect method="POST">https://callerpop.test/twilio/voice/verify/start?interaction=${id}</Redirect></Response>`,
+        `<Redirect method="POST">https://callerpop.test/twilio/voice/verify/start?interaction={sid}</Redirect></Response>`,
     );
-    const unmatched = await (await post('/twilio/voice', voiceParams(NOBODY))).text();
-    expect(unmatched).toContain('<Enqueue>support</Enqueue>');
+    // Nothing in the answer tells a caller whether their number is in the index.
+    expect(await answerFor(voiceParams(NOBODY))).toBe(known);
+  });
+
+  it('refuses the retired VERIFY_CALLER=matched at start-up, saying why', () => {
+    expect(() => parseConfig({ ...TEST_ENV, VERIFY_CALLER: 'matched' })).toThrow(
+      /VERIFY_CALLER must be off or always \(matched was retired/,
+    );
   });
 });
 

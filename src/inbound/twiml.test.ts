@@ -117,10 +117,8 @@ describe('parseVoiceMenu', () => {
 
 describe('shouldVerifyCaller', () => {
   it('follows VERIFY_CALLER', () => {
-    expect(shouldVerifyCaller({ VERIFY_CALLER: 'off' }, 3)).toBe(false);
-    expect(shouldVerifyCaller({ VERIFY_CALLER: 'matched' }, 0)).toBe(false);
-    expect(shouldVerifyCaller({ VERIFY_CALLER: 'matched' }, 1)).toBe(true);
-    expect(shouldVerifyCaller({ VERIFY_CALLER: 'always' }, 0)).toBe(true);
+    expect(shouldVerifyCaller({ VERIFY_CALLER: 'off' })).toBe(false);
+    expect(shouldVerifyCaller({ VERIFY_CALLER: 'always' })).toBe(true);
   });
 });
 

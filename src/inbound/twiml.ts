@@ -140,9 +140,12 @@ export function menuTwiml(config: TwimlConfig, input: { interactionId: string; d
   return response.toString();
 }
 
-/** Whether VERIFY_CALLER sends this caller through the code check before routing. */
-export function shouldVerifyCaller(config: Pick<Config, 'VERIFY_CALLER'>, matchCount: number): boolean {
-  return config.VERIFY_CALLER === 'always' || (config.VERIFY_CALLER === 'matched' && matchCount > 0);
+/**
+ * Whether VERIFY_CALLER sends callers through the code check before routing: every caller or none, never
+ * depending on whether the number is known (that difference would tell a caller it is).
+ */
+export function shouldVerifyCaller(config: Pick<Config, 'VERIFY_CALLER'>): boolean {
+  return config.VERIFY_CALLER === 'always';
 }
 
 /** The answer to an inbound SMS: nothing, or the configured auto-reply. */
@@ -155,7 +158,7 @@ export function smsTwiml(config: Pick<Config, 'SMS_AUTO_REPLY'>): string {
 /** What an inbound webhook answers: a text's answer (config alone: built once per app), a call's by its matches. */
 export interface InboundAnswers {
   sms: string;
-  voice(callSid: string, matchCount: number): string;
+  voice(callSid: string): string;
 }
 
 /**
@@ -167,7 +170,8 @@ export interface InboundAnswers {
 export function inboundAnswers(config: Config): InboundAnswers {
   return {
     sms: smsTwiml(config),
-    voice: (callSid, matchCount) =>
-      voiceTwiml(config, { interactionId: callSid, verifyCaller: shouldVerifyCaller(config, matchCount) }),
+    // The same answer whatever the matches: nothing in it tells the caller whether their number is known.
+    voice: (callSid) =>
+      voiceTwiml(config, { interactionId: callSid, verifyCaller: shouldVerifyCaller(config) }),
   };
 }
