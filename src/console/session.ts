@@ -209,7 +209,10 @@ export async function signHandoff(config: Config, session: NewSession, nowMs: nu
   return sign(payload, config.SESSION_SECRET, 'HS256');
 }
 
-/** The session a handoff token carries and its id (for single use), or null. */
+/**
+ * The session a handoff token carries and its id (for single use), or null. Single use is claimed by the
+ * signed `jti`, not by the token's text, so no respelling of the token's base64url passes for a new one.
+ */
 export async function verifyHandoff(config: Config, token: string) {
   if (token.length > 4096) return null;
   try {

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   createResultToken,
@@ -75,6 +75,7 @@ describe('incoming token', () => {
     expect(await verifyIncomingToken(token, options)).toEqual({
       sub: 'auth0|1',
       exp: nowSec + 300,
+      usedKey: expect.stringMatching(/^[0-9a-f]{64}$/),
       phone: ' 415 555 0123 ',
       verifiedPhone: '+14155550100',
     });
@@ -87,6 +88,41 @@ describe('incoming token', () => {
     expect(await problem(verifyIncomingToken(await signHs256(bare, SECRET), options))).toBe('accepted');
     const stray = await signHs256({ ...base, state: 'whatever' }, SECRET);
     expect(await verifyIncomingToken(stray, options)).not.toHaveProperty('state');
+  });
+
+  it('refuses every respelling of a token: base64url that does not re-encode to the same text', async () => {
+    const token = await signHs256(base, SECRET);
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    // A 32-byte HMAC is 43 characters: the last one carries 4 bits of signature and 2 unused bits, so four
+    // characters decode to the same bytes under a lenient decoder. Only the canonical one (unused bits zero)
+    // is accepted.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const same = [...alphabet].filter(
+      (ch) =>
+        Buffer.from(sig.slice(0, -1) + ch, 'base64url').equals(Buffer.from(sig, 'base64url')) &&
+        ch !== sig.at(-1),
+    );
+    expect(same.length).toBe(3);
+    for (const ch of same) {
+      const respelled = `${h}.${p}.${sig.slice(0, -1)}${ch}`;
+      expect(await problem(verifyIncomingToken(respelled, options))).toBe('malformed');
+    }
+    // The same for header and payload, and for padding or a length no base64 has.
+    expect(await problem(verifyIncomingToken(`${h}.${p}.${sig}=`, options))).toBe('malformed');
+    expect(await problem(verifyIncomingToken(`${h}.${p}.${sig}AA`, options))).toBe('malformed');
+    const payloadBytes = Buffer.from(p, 'base64url');
+    if (p.length % 4 !== 0) {
+      const loose = [...alphabet].find(
+        (ch) => ch !== p.at(-1) && Buffer.from(p.slice(0, -1) + ch, 'base64url').equals(payloadBytes),
+      );
+      expect(loose).toBeDefined();
+      expect(await problem(verifyIncomingToken(`${h}.${p.slice(0, -1)}${loose}.${sig}`, options))).toBe(
+        'malformed',
+      );
+    }
+    // What marks it used is its signature's bytes, not its text.
+    const { usedKey } = await verifyIncomingToken(token, options);
+    expect(usedKey).toBe(createHash('sha256').update(Buffer.from(sig, 'base64url')).digest('hex'));
   });
 
   it('accepts a token signed with any configured key (rotation)', async () => {

@@ -42,6 +42,8 @@ export interface IncomingClaims {
   /** Auth0 user id. */
   sub: string;
   exp: number;
+  /** Marks the token used ({@link usedTokenKey}): the same for every spelling of the token. */
+  usedKey: string;
   /** The number in the user's profile, as typed at sign-up (unvalidated), when the Action knows one. */
   phone?: string;
   /** The number callerpop verified before (E.164), when the profile now names another one. */
@@ -59,8 +61,13 @@ export function base64UrlEncode(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+/**
+ * Strict base64url: only the alphabet, no padding, and the text must be the one encoding of its bytes. A
+ * length of 4n+1 is never valid, and the unused low bits of the last character must be zero: otherwise one
+ * token would have several spellings (its last character up to four), each a "new" token to a used-token list.
+ */
 function base64UrlDecode(input: string): Uint8Array<ArrayBuffer> {
-  if (!/^[A-Za-z0-9_-]*$/.test(input)) throw new RedirectTokenError('malformed');
+  if (!/^[A-Za-z0-9_-]*$/.test(input) || input.length % 4 === 1) throw new RedirectTokenError('malformed');
   const padded = input.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (input.length % 4)) % 4);
   let binary: string;
   try {
@@ -68,7 +75,9 @@ function base64UrlDecode(input: string): Uint8Array<ArrayBuffer> {
   } catch {
     throw new RedirectTokenError('malformed');
   }
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+  const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+  if (base64UrlEncode(bytes) !== input) throw new RedirectTokenError('malformed');
+  return bytes;
 }
 
 async function hmacKey(secret: string): Promise<CryptoKey> {
@@ -99,8 +108,7 @@ export async function deriveRedirectSecrets(sharedSecrets: string): Promise<stri
 }
 
 export async function sha256Hex(input: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(input)));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+  return hex(new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(input))));
 }
 
 export async function signHs256(claims: Record<string, unknown>, secret: string): Promise<string> {
@@ -111,14 +119,20 @@ export async function signHs256(claims: Record<string, unknown>, secret: string)
   return `${input}.${base64UrlEncode(new Uint8Array(mac))}`;
 }
 
+/** A verified token: its claims, and the bytes of its signature (what names it, whatever its spelling). */
+export interface VerifiedToken {
+  claims: Record<string, unknown>;
+  signature: Uint8Array<ArrayBuffer>;
+}
+
 /**
- * Checks the signature (constant time, by Web Crypto) against each secret in turn and returns the claims;
- * nothing else.
+ * Checks the signature (constant time, by Web Crypto) against each secret in turn and returns the claims
+ * with the signature's bytes; nothing else.
  */
-export async function verifyHs256(
+export async function verifyHs256Token(
   token: string,
   secrets: string | readonly string[],
-): Promise<Record<string, unknown>> {
+): Promise<VerifiedToken> {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) throw new RedirectTokenError('malformed');
   const parts = token.split('.');
   if (parts.length !== 3) throw new RedirectTokenError('malformed');
@@ -138,8 +152,29 @@ export async function verifyHs256(
   const signature = base64UrlDecode(s);
   const signed = encoder.encode(`${h}.${p}`);
   for (const secret of typeof secrets === 'string' ? [secrets] : secrets)
-    if (await crypto.subtle.verify('HMAC', await hmacKey(secret), signature, signed)) return claims;
+    if (await crypto.subtle.verify('HMAC', await hmacKey(secret), signature, signed))
+      return { claims, signature };
   throw new RedirectTokenError('signature');
+}
+
+/** {@link verifyHs256Token}'s claims alone. */
+export async function verifyHs256(
+  token: string,
+  secrets: string | readonly string[],
+): Promise<Record<string, unknown>> {
+  return (await verifyHs256Token(token, secrets)).claims;
+}
+
+/**
+ * What marks a token used: SHA-256 (hex) of its decoded signature bytes. The HMAC covers header and
+ * payload, so equal signature bytes mean the same token, and a respelling cannot pass for a new one.
+ */
+export async function usedTokenKey(signature: Uint8Array<ArrayBuffer>): Promise<string> {
+  return hex(new Uint8Array(await crypto.subtle.digest('SHA-256', signature)));
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**
@@ -150,7 +185,7 @@ export async function verifyIncomingToken(
   token: string,
   options: { secrets: readonly string[]; auth0Domain: string; now: number },
 ): Promise<IncomingClaims> {
-  const claims = await verifyHs256(token, options.secrets);
+  const { claims, signature } = await verifyHs256Token(token, options.secrets);
   const nowSec = Math.floor(options.now / 1000);
   const { exp, iat, iss, sub } = claims;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new RedirectTokenError('claims');
@@ -161,7 +196,7 @@ export async function verifyIncomingToken(
     throw new RedirectTokenError('claims');
   if (!issuerMatches(iss, options.auth0Domain)) throw new RedirectTokenError('issuer');
   if (typeof sub !== 'string' || sub === '' || sub.length > 256) throw new RedirectTokenError('claims');
-  const result: IncomingClaims = { sub, exp };
+  const result: IncomingClaims = { sub, exp, usedKey: await usedTokenKey(signature) };
   if (typeof claims.phone === 'string' && claims.phone.trim() !== '')
     result.phone = claims.phone.slice(0, 64);
   if (typeof claims.verified_phone === 'string' && claims.verified_phone !== '')

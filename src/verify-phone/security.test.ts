@@ -140,6 +140,34 @@ describe('the token coming in', () => {
     expect(await again.text()).toContain('already been used');
   });
 
+  it('opens no second session from a respelling of a used token, nor from it with another state', async () => {
+    h = await createVerifyHarness();
+    const { redirectUrl } = await h.tenant.login(h.action, newUser('auth0|respell', PHONE)).execute();
+    const url = new URL(redirectUrl ?? '', 'https://callerpop.test');
+    const token = url.searchParams.get('session_token') ?? '';
+    const state = url.searchParams.get('state') ?? '';
+    expect((await open(new PageClient(h.ctx), token, state)).status).toBe(303);
+
+    const signature = token.split('.')[2] ?? '';
+    const bytes = Buffer.from(signature, 'base64url');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respellings = [...alphabet]
+      .filter((ch) => ch !== signature.at(-1))
+      .map((ch) => `${token.slice(0, -1)}${ch}`)
+      .filter((t) => Buffer.from(t.split('.')[2] ?? '', 'base64url').equals(bytes));
+    expect(respellings).toHaveLength(3);
+    for (const respelled of respellings) {
+      const res = await open(new PageClient(h.ctx), respelled, state);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('set-cookie')).toBeNull();
+    }
+    // The token is used whatever state comes beside it: another state cannot turn it into a new session.
+    const other = await open(new PageClient(h.ctx), token, `${state}-other`);
+    expect(other.status).toBe(401);
+    expect(await other.text()).toContain('already been used');
+    expect(other.headers.get('set-cookie')).toBeNull();
+  });
+
   it('asks for both state and token', async () => {
     h = await createVerifyHarness();
     expect((await new PageClient(h.ctx).get('/verify?state=abc')).status).toBe(400);

@@ -56,7 +56,7 @@ export async function openSession(
     throw err;
   }
   const claimed = await claimRedirectToken(deps.db, {
-    hash: await sha256Hex(input.token),
+    hash: claims.usedKey,
     userId: claims.sub,
     at: now,
     expiresAt: (claims.exp + 60) * 1000,
