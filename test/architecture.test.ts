@@ -52,9 +52,12 @@ function imports(path: string): { target: string; typeOnly: boolean }[] {
   return out;
 }
 
-// Only the Node entry, its folder and the backfill (a Node command line) may use Node's modules.
+// Only the Node entry, its folder and the command lines (backfill, connect) may use Node's modules.
 const nodeOnly = (path: string) =>
-  path === 'src/node.ts' || path.startsWith('src/node/') || path.startsWith('src/backfill/');
+  path === 'src/node.ts' ||
+  path.startsWith('src/node/') ||
+  path.startsWith('src/backfill/') ||
+  path.startsWith('src/connect/');
 const all = sourceFiles(src);
 const core = all.filter((path) => !nodeOnly(path));
 /** The data layer: the database folder, and each feature's schema and queries. */
