@@ -1,5 +1,7 @@
+import { type ManagementApi, managementApiFrom } from './auth0-api/index.js';
 import type { LogCatchUp } from './auth0-feed/index.js';
 import type { Config } from './config.js';
+import { agentRoleCheckerFrom, type RoleChecker } from './console/index.js';
 import type { Db } from './db/client.js';
 import { clientSqlRunner, type SqlRunner } from './db/sql-runner.js';
 import { createInteractionRecorder, type InteractionRecorder } from './inbound/index.js';
@@ -36,6 +38,10 @@ export interface AppDeps {
   assets: StaticAssets;
   /** The Auth0 log catch-up (its timer, cron and route), when the Management API is configured. */
   logCatchUp?: LogCatchUp;
+  /** The Management API client (token, rate limiter), when AUTH0_DOMAIN and the M2M credentials are set. */
+  management?: ManagementApi;
+  /** Asks the identity provider an OIDC agent's roles again; absent where it cannot be asked. */
+  agentRoles?: RoleChecker;
   /** Work requests leave running after their answers; a Node shutdown waits for it. */
   background: BackgroundWork;
   /** Background retries: their budgets and what is still under way (a shutdown reports it). */
@@ -63,12 +69,15 @@ export function createAppDeps(parts: AppDepsParts): AppDeps {
   const fetchImpl = parts.fetch ?? ((input, init) => fetch(input, init));
   const backgroundBudgetMs = parts.backgroundBudgetMs;
   const sql = parts.sql ?? clientSqlRunner(parts.db.$client);
+  const management = parts.management ?? managementApiFrom(parts.config, fetchImpl);
   return {
     now: () => Date.now(),
     newId: () => crypto.randomUUID(),
     ...parts,
     fetch: fetchImpl,
     twilio: parts.twilio ?? createTwilioRest({ config: parts.config, fetch: fetchImpl }),
+    management,
+    agentRoles: 'agentRoles' in parts ? parts.agentRoles : agentRoleCheckerFrom(parts.config, management),
     sql,
     background: parts.background ?? createBackgroundWork(),
     retries: parts.retries ?? createRetries(),

@@ -17,6 +17,8 @@ export interface ApiPrincipal {
   /** Stable id for audit entries. */
   id: string;
   name: string | null;
+  /** May administer (the ADMIN_TOKEN, or an agent holding AGENT_ADMIN_ROLE). */
+  admin: boolean;
 }
 
 /** Recognises a request, or returns undefined to let the next authenticator try. */
@@ -28,6 +30,7 @@ export const ADMIN_TOKEN_PRINCIPAL: ApiPrincipal = {
   kind: 'admin-token',
   id: 'api:admin-token',
   name: 'ADMIN_TOKEN bearer',
+  admin: true,
 };
 
 const BEARER = /^Bearer +(\S+) *$/i;
@@ -45,12 +48,12 @@ export function adminBearer(deps: Pick<AppDeps, 'config'>): ApiAuthenticator {
  * A signed-in agent's session cookie (the console's manual lookup). Browsers only: a request another site
  * makes with the agent's cookies (Sec-Fetch-Site cross-site/same-site) is not recognised.
  */
-export function agentSessionAuth(deps: Pick<AppDeps, 'config'>): ApiAuthenticator {
+export function agentSessionAuth(deps: AppDeps): ApiAuthenticator {
   return async function agentSessionCookie(c) {
     const site = c.req.header('sec-fetch-site');
     if (site !== undefined && site !== 'same-origin' && site !== 'none') return undefined;
-    const session = await readSession(c, deps.config);
-    return session ? { kind: 'agent', id: session.sub, name: session.name } : undefined;
+    const session = await readSession(c, deps);
+    return session ? { kind: 'agent', id: session.sub, name: session.name, admin: session.admin } : undefined;
   };
 }
 

@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
+import { audit } from '../audit/index.js';
+import { listActiveAgentSessions, revokeSession } from '../console/index.js';
 import type { AppDeps } from '../deps.js';
 import { findInteraction, toInteractionView } from '../inbound/index.js';
 import { matchNumber } from '../phone-index/index.js';
-import { ApiError, badRequest, notFound } from '../shared/errors.js';
+import { ApiError, badRequest, forbidden, notFound } from '../shared/errors.js';
 import { formatPhoneForHumans } from '../shared/phone/format.js';
 import { normalizePhone } from '../shared/phone/normalize.js';
 import { type ApiEnv, apiAuth } from './auth.js';
@@ -79,5 +81,44 @@ export function apiRoutes(deps: AppDeps) {
     return c.json(toInteractionView(record, deps.config));
   });
 
+  // --- agent sessions: who is signed in, and ending a session (an administrator's) ---
+
+  app.get('/agent-sessions', async (c) => {
+    const principal = c.get('apiPrincipal');
+    if (!principal.admin) throw forbidden('Listing agent sessions needs the admin role');
+    const sub = c.req.query('agent');
+    if (sub !== undefined && (sub === '' || sub.length > 300)) throw badRequest('agent must be an agent id');
+    const rows = await listActiveAgentSessions(deps.db, { now: deps.now(), sub, limit: MAX_SESSIONS });
+    await audit(deps, c, principal, 'agent_sessions_read', null, { returned: rows.length });
+    return c.json({
+      sessions: rows.map((r) => ({
+        id: r.id,
+        agent: r.sub,
+        name: r.name,
+        email: r.email,
+        method: r.method,
+        admin: r.admin,
+        createdAt: r.createdAt,
+        lastSeenAt: r.lastSeenAt,
+        expiresAt: r.expiresAt,
+        rolesCheckedAt: r.rolesCheckedAt,
+      })),
+    });
+  });
+
+  app.delete('/agent-sessions/:id', async (c) => {
+    const principal = c.get('apiPrincipal');
+    if (!principal.admin) throw forbidden('Ending agent sessions needs the admin role');
+    const id = c.req.param('id');
+    if (id.length > 100 || !/^[\w-]+$/.test(id)) throw notFound('No such session');
+    const revoked = await revokeSession(deps, id, principal.id);
+    if (!revoked) throw notFound('No such session, or it has already ended');
+    await audit(deps, c, principal, 'agent_session_revoke', id, {});
+    return c.json({ revoked: true });
+  });
+
   return app;
 }
+
+/** One page of sessions: a call center's agents, with room. */
+const MAX_SESSIONS = 500;

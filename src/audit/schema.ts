@@ -9,6 +9,8 @@ export const AUDIT_ACTIONS = [
   'sign_in_refused',
   'sign_out',
   'audit_read',
+  'agent_sessions_read',
+  'agent_session_revoke',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

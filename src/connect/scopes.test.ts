@@ -16,7 +16,7 @@ describe('the scope table', () => {
     expect(missing.map((m) => m.scope)).not.toContain('read:logs');
     expect(missing.filter((m) => m.scope === 'read:users')).toHaveLength(1);
     expect(describeMissing(readUsers ?? { scope: '', needs: [] })).toBe(
-      'read:users — backfill: export the users (POST /jobs/users-exports); account actions: read the account, its blocks and enrollments',
+      'read:users — backfill: export the users (POST /jobs/users-exports); agent sessions: ask a signed-in agent’s roles again every 5 minutes (GET /users/{id}/roles and /permissions); account actions: read the account, its blocks and enrollments',
     );
   });
 });

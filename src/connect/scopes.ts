@@ -13,7 +13,8 @@ export type Feature =
   | 'connect auth0 --phone upe'
   | 'connect auth0 --disable-sms-obfuscation'
   | 'connect auth0 --undo'
-  | 'account actions';
+  | 'account actions'
+  | 'agent sessions';
 
 export interface ScopeNeed {
   scope: string;
@@ -24,6 +25,11 @@ export interface ScopeNeed {
 
 export const SCOPE_NEEDS: readonly ScopeNeed[] = [
   { scope: 'read:users', feature: 'backfill', why: 'export the users (POST /jobs/users-exports)' },
+  {
+    scope: 'read:users',
+    feature: 'agent sessions',
+    why: 'ask a signed-in agent’s roles again every 5 minutes (GET /users/{id}/roles and /permissions)',
+  },
   {
     scope: 'read:authentication_methods',
     feature: 'backfill',

@@ -5,6 +5,7 @@ import { type AgentServer, seedSharedNumber, startAgentServer } from '../../test
 import { voiceParams } from '../../test/support/twilio-sign.js';
 import { queryAudit } from '../audit/index.js';
 import { signHandoff } from './session.js';
+import { insertAgentSession } from './session-queries.js';
 
 let s: AgentServer;
 let cookie: string;
@@ -264,23 +265,42 @@ describe('the push socket', () => {
     });
   });
 
-  it('closes the socket when the agent session ends (4401)', async () => {
+  /** A session the server keeps, whose cookie ends at `exp` (seconds): as a sign-in makes it. */
+  async function sessionEnding(exp: number) {
     const now = Math.floor(Date.now() / 1000);
-    const shortLived = await sign(
-      {
-        purpose: 'agent-session',
-        sub: 'token:admin',
-        name: 'Administrator',
-        email: null,
-        method: 'token',
-        admin: true,
-        csrf: 'c'.repeat(24),
-        iat: now,
-        exp: now + 1,
-      },
-      s.config.SESSION_SECRET,
-      'HS256',
-    );
+    const sid = `test-${crypto.randomUUID()}`;
+    await insertAgentSession(s.deps.db, {
+      id: sid,
+      sub: 'token:admin',
+      name: 'Administrator',
+      email: null,
+      method: 'token',
+      admin: true,
+      roles: '[]',
+      createdAt: now * 1000,
+      expiresAt: exp * 1000,
+      lastSeenAt: now * 1000,
+      rolesCheckedAt: now * 1000,
+      revokedAt: null,
+      revokedBy: null,
+    });
+    const claims = {
+      purpose: 'agent-session',
+      sub: 'token:admin',
+      name: 'Administrator',
+      email: null,
+      method: 'token',
+      admin: true,
+      csrf: 'c'.repeat(24),
+      sid,
+      iat: now,
+      exp,
+    };
+    return sign(claims, s.config.SESSION_SECRET, 'HS256');
+  }
+
+  it('closes the socket when the agent session ends (4401)', async () => {
+    const shortLived = await sessionEnding(Math.floor(Date.now() / 1000) + 1);
     const { ws, opened } = openSocket({ cookie: `callerpop_agent=${shortLived}` });
     await opened;
     const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));
@@ -288,22 +308,7 @@ describe('the push socket', () => {
   });
 
   it("keeps a long session open (720 h is past setTimeout's 24.8-day limit)", async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const longLived = await sign(
-      {
-        purpose: 'agent-session',
-        sub: 'token:admin',
-        name: 'Administrator',
-        email: null,
-        method: 'token',
-        admin: true,
-        csrf: 'c'.repeat(24),
-        iat: now,
-        exp: now + 720 * 3600,
-      },
-      s.config.SESSION_SECRET,
-      'HS256',
-    );
+    const longLived = await sessionEnding(Math.floor(Date.now() / 1000) + 720 * 3600);
     const { ws, frames, opened } = openSocket({ cookie: `callerpop_agent=${longLived}` });
     let closedWith: number | undefined;
     ws.once('close', (code) => {

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { csrf } from 'hono/csrf';
 import type { Config } from '../config.js';
-import type { AppEnv } from '../deps.js';
+import type { AppDeps, AppEnv } from '../deps.js';
 import { unauthorized } from '../shared/errors.js';
 import { type AgentSession, readSession } from './session.js';
 
@@ -23,9 +23,9 @@ export function agentCsrf(config: Config): MiddlewareHandler {
  * Requires a signed-in agent. Pages send the browser to sign in (keeping where it was going);
  * JSON and the socket answer 401.
  */
-export function requireAgent(config: Config, kind: 'page' | 'api'): MiddlewareHandler<AgentEnv> {
+export function requireAgent(deps: AppDeps, kind: 'page' | 'api'): MiddlewareHandler<AgentEnv> {
   return async function requireAgentSession(c, next) {
-    const session = await readSession(c, config);
+    const session = await readSession(c, deps);
     if (!session) {
       if (kind === 'api') throw unauthorized('Sign in to the agent console first');
       const url = new URL(c.req.url);

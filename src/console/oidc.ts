@@ -164,6 +164,7 @@ export async function finishAuthorization(
       email,
       method: 'oidc',
       admin: settings.adminRole !== undefined && held.has(settings.adminRole),
+      roles: [...held].sort().slice(0, 100),
     },
   };
 }

@@ -68,9 +68,9 @@ export function agentRoutes(deps: AppDeps) {
 
   // The socket: an authenticated agent from one of our own pages (cross-site WebSocket hijacking
   // is stopped by the Origin check, since browsers send cookies with cross-site upgrades).
-  app.get('/socket', requireAgent(config, 'api'), (c) => {
+  app.get('/socket', requireAgent(deps, 'api'), (c) => {
     if (!isOwnOrigin(c.req.header('origin'), c, config)) throw forbidden('WebSocket from another origin');
-    const agent = agentIdentity(c.get('session'));
+    const agent = agentIdentity(c.get('session'), deps.now());
     // Each replay page a resume sends is a bulk read of calls and their matched accounts: audited.
     return deps.hub.connect(c, agent, (page) =>
       audit(deps, c, agent, 'console_view', null, { via: 'socket_resume', ...page }),
@@ -79,7 +79,7 @@ export function agentRoutes(deps: AppDeps) {
 
   const base = dashboardBase(config.AUTH0_DASHBOARD_TENANT);
 
-  app.get('/', requireAgent(config, 'page'), async (c) => {
+  app.get('/', requireAgent(deps, 'page'), async (c) => {
     const session = c.get('session');
     const cursor = deps.now();
     const records = await listInteractions(db, { limit: CONSOLE_HISTORY });
@@ -99,7 +99,7 @@ export function agentRoutes(deps: AppDeps) {
     );
   });
 
-  app.get('/pop/:id', requireAgent(config, 'page'), async (c) => {
+  app.get('/pop/:id', requireAgent(deps, 'page'), async (c) => {
     const session = c.get('session');
     const id = c.req.param('id');
     if (id.length > MAX_ID || !/^[\w-]+$/.test(id)) throw badRequest('Not an interaction id');
@@ -126,7 +126,7 @@ export function agentRoutes(deps: AppDeps) {
   });
 
   // --- JSON for the console and for integrations holding an agent session ---
-  app.use('/api/*', requireAgent(config, 'api'));
+  app.use('/api/*', requireAgent(deps, 'api'));
 
   app.get('/api/me', (c) => {
     const s = c.get('session');

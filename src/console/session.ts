@@ -4,12 +4,24 @@ import { sign, verify } from 'hono/jwt';
 import type { CookieOptions } from 'hono/utils/cookie';
 import * as z from 'zod/mini';
 import type { Config } from '../config.js';
+import type { AppDeps } from '../deps.js';
 import type { AgentIdentity } from '../push/index.js';
 import { constantTimeEqual } from '../shared/constant-time.js';
+import { describeError } from '../shared/logger.js';
+import {
+  findAgentSession,
+  insertAgentSession,
+  markRolesChecked,
+  revokeAgentSession,
+  touchAgentSession,
+} from './session-queries.js';
 
 /**
- * Agent sessions: an HS256 JWT (SESSION_SECRET) in an HttpOnly cookie. Stateless, so the same session
- * works on Node and on every Worker isolate. The session carries its own CSRF token for forms and
+ * Agent sessions: an HS256 JWT (SESSION_SECRET) in an HttpOnly cookie naming a session the server keeps
+ * (agent_sessions). The cookie alone is not enough: the session must exist, be unexpired and unrevoked, so
+ * signing out, an administrator's revocation or a role taken away ends it at once for pages, the API and new
+ * sockets, on Node and on every Worker isolate alike. OIDC agents' roles are asked of the identity provider
+ * again once the last check is ROLE_RECHECK_MS old. The session carries its own CSRF token for forms and
  * fetches; the Origin check (hono/csrf) is the first line, the token the second.
  */
 
@@ -25,18 +37,36 @@ const sessionSchema = z.object({
   /** May read the audit log. */
   admin: z.boolean(),
   csrf: z.string().check(z.minLength(16), z.maxLength(100)),
-  /** Random id of this sign-in: sign-out closes this session's sockets only. */
+  /** The server-side session's id (agent_sessions): sign-out ends this one only, sockets included. */
   sid: z.optional(z.string().check(z.maxLength(100))),
   iat: z.number(),
   exp: z.number(),
 });
 export type AgentSession = z.infer<typeof sessionSchema>;
 
-export type NewSession = Pick<AgentSession, 'sub' | 'name' | 'email' | 'method' | 'admin'>;
+export type NewSession = Pick<AgentSession, 'sub' | 'name' | 'email' | 'method' | 'admin'> & {
+  /** The roles and permissions the identity provider said the agent holds. */
+  roles?: string[];
+};
 
-export function agentIdentity(session: AgentSession): AgentIdentity {
+/** An OIDC agent's roles are asked again once this old: a role taken away ends the session within it. */
+export const ROLE_RECHECK_MS = 5 * 60_000;
+/** While the identity provider cannot be asked, a session goes on this long after its last good check. */
+export const ROLE_CHECK_GRACE_MS = 15 * 60_000;
+/** `lastSeenAt` is written at most this often (not on every request). */
+const TOUCH_EVERY_MS = 60_000;
+
+type SessionDeps = Pick<AppDeps, 'db' | 'config' | 'now' | 'logger' | 'hub' | 'agentRoles'>;
+
+/**
+ * Who is on a socket. Sockets are closed to be checked again (REVALIDATE, the console reconnects) every
+ * ROLE_RECHECK_MS, so a revoked session or a removed role also ends sockets this process cannot reach (another
+ * instance's sign-out), and for good at the session's end.
+ */
+export function agentIdentity(session: AgentSession, nowMs?: number): AgentIdentity {
   const agent: AgentIdentity = { id: session.sub, name: session.name, expiresAt: session.exp * 1000 };
   if (session.sid !== undefined) agent.session = session.sid;
+  if (nowMs !== undefined) agent.revalidateAt = nowMs + ROLE_RECHECK_MS;
   return agent;
 }
 
@@ -72,27 +102,55 @@ export function randomToken(bytes = 24): string {
 
 export async function startSession(
   c: Context,
-  config: Config,
+  deps: Pick<AppDeps, 'db' | 'config'>,
   input: NewSession,
   nowMs: number,
   options: { partitioned?: boolean } = {},
 ) {
+  const { config } = deps;
   const iat = Math.floor(nowMs / 1000);
   const exp = iat + config.AGENT_SESSION_HOURS * 3600;
+  const { roles = [], ...identity } = input;
   const session: AgentSession = {
     purpose: 'agent-session',
-    ...input,
+    ...identity,
     csrf: randomToken(),
-    sid: randomToken(12),
+    sid: randomToken(16),
     iat,
     exp,
   };
+  await insertAgentSession(deps.db, {
+    id: session.sid as string,
+    sub: session.sub,
+    name: session.name,
+    email: session.email,
+    method: session.method,
+    admin: session.admin,
+    roles: JSON.stringify(roles),
+    createdAt: nowMs,
+    expiresAt: exp * 1000,
+    lastSeenAt: nowMs,
+    rolesCheckedAt: nowMs,
+    revokedAt: null,
+    revokedBy: null,
+  });
   const jwt = await sign(session, config.SESSION_SECRET, 'HS256');
   setCookie(c, SESSION_COOKIE, jwt, {
     ...cookieOptions(config, '/', options.partitioned),
     maxAge: exp - iat,
   });
   return session;
+}
+
+/** Ends a session on the server (and its sockets): the cookie, wherever it was copied, opens nothing more. */
+export async function revokeSession(
+  deps: Pick<AppDeps, 'db' | 'hub' | 'now'>,
+  sessionId: string,
+  by: string,
+): Promise<boolean> {
+  const revoked = await revokeAgentSession(deps.db, sessionId, { at: deps.now(), by });
+  await deps.hub.endSession?.(sessionId);
+  return revoked;
 }
 
 /** Clears the session wherever it was kept: the site's own cookie jar and, when framed, the partition. */
@@ -114,8 +172,8 @@ export function isFramedNavigation(c: Context): boolean {
   return c.req.header('sec-fetch-dest') === 'iframe';
 }
 
-/** The signed-in agent, or null for a missing, forged, expired or malformed cookie. */
-export async function readSession(c: Context, config: Config): Promise<AgentSession | null> {
+/** The cookie's claims, checked for signature and shape only (the server's record is asked next). */
+async function readCookie(c: Context, config: Config): Promise<AgentSession | null> {
   const raw = getCookie(c, SESSION_COOKIE);
   if (!raw || raw.length > 4096) return null;
   try {
@@ -125,6 +183,48 @@ export async function readSession(c: Context, config: Config): Promise<AgentSess
   } catch {
     return null;
   }
+}
+
+/**
+ * The signed-in agent, or null for a missing, forged, expired or malformed cookie, or a session the server
+ * no longer keeps (signed out, revoked, its role taken away).
+ */
+export async function readSession(c: Context, deps: SessionDeps): Promise<AgentSession | null> {
+  const cookie = await readCookie(c, deps.config);
+  if (!cookie?.sid) return null;
+  const now = deps.now();
+  const row = await findAgentSession(deps.db, cookie.sid);
+  if (!row || row.revokedAt !== null || row.expiresAt <= now || row.sub !== cookie.sub) return null;
+  let admin = row.admin;
+  const checker = deps.agentRoles;
+  if (row.method === 'oidc' && checker && now - row.rolesCheckedAt >= ROLE_RECHECK_MS) {
+    const userId = row.sub.replace(/^oidc:/, '');
+    try {
+      const verdict = await checker(userId);
+      if (!verdict.allowed) {
+        deps.logger.warn('agent session ended: the required role was taken away', { agent: row.sub });
+        await revokeSession(deps, row.id, 'role removed');
+        return null;
+      }
+      admin = verdict.admin;
+      await markRolesChecked(deps.db, row.id, { admin, roles: verdict.held, at: now });
+    } catch (err) {
+      // The identity provider cannot be asked: the session goes on for a while on its last good check.
+      if (now - row.rolesCheckedAt >= ROLE_CHECK_GRACE_MS) {
+        deps.logger.error('agent session refused: roles not confirmed for too long', {
+          agent: row.sub,
+          error: describeError(err),
+        });
+        return null;
+      }
+      deps.logger.warn('agent roles not checked; the session goes on for now', {
+        agent: row.sub,
+        error: describeError(err),
+      });
+    }
+  }
+  if (now - row.lastSeenAt >= TOUCH_EVERY_MS) await touchAgentSession(deps.db, row.id, now);
+  return { ...cookie, admin };
 }
 
 export function csrfMatches(session: AgentSession, presented: string | undefined | null): boolean {
@@ -191,6 +291,7 @@ const handoffSchema = z.object({
     email: z.nullable(z.string()),
     method: z.enum(['token', 'oidc']),
     admin: z.boolean(),
+    roles: z._default(z.array(z.string().check(z.maxLength(200))).check(z.maxLength(100)), []),
   }),
   exp: z.number(),
 });
@@ -199,11 +300,11 @@ const HANDOFF_SECONDS = 60;
 
 export async function signHandoff(config: Config, session: NewSession, nowMs: number) {
   const exp = Math.floor(nowMs / 1000) + HANDOFF_SECONDS;
-  const { sub, name, email, method, admin } = session;
+  const { sub, name, email, method, admin, roles = [] } = session;
   const payload = {
     purpose: 'agent-handoff',
     jti: randomToken(),
-    session: { sub, name, email, method, admin },
+    session: { sub, name, email, method, admin, roles },
     exp,
   };
   return sign(payload, config.SESSION_SECRET, 'HS256');

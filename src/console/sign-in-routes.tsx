@@ -14,6 +14,7 @@ import {
   endSession,
   isFramedNavigation,
   readSession,
+  revokeSession,
   safeReturnTo,
   saveTransaction,
   signHandoff,
@@ -79,7 +80,7 @@ export function agentAuthRoutes(deps: AppDeps) {
           401,
         );
       }
-      await startSession(c, config, tokenSession, deps.now(), { partitioned: framed });
+      await startSession(c, deps, tokenSession, deps.now(), { partitioned: framed });
       await audit(deps, c, { id: tokenSession.sub, name: tokenSession.name }, 'sign_in', null, {
         method: 'token',
       });
@@ -118,7 +119,7 @@ export function agentAuthRoutes(deps: AppDeps) {
         401,
       );
     }
-    await startSession(c, config, tokenSession, deps.now(), { partitioned: isFramedNavigation(c) });
+    await startSession(c, deps, tokenSession, deps.now(), { partitioned: isFramedNavigation(c) });
     await audit(deps, c, { id: tokenSession.sub, name: tokenSession.name }, 'sign_in', null, {
       method: 'token',
     });
@@ -156,7 +157,7 @@ export function agentAuthRoutes(deps: AppDeps) {
           : 'Sign-in did not complete. Please try again.';
       return c.html(<MessagePage title="Not signed in" message={message} />, 403);
     }
-    const session = await startSession(c, config, result.session, deps.now());
+    const session = await startSession(c, deps, result.session, deps.now());
     await audit(deps, c, { id: session.sub, name: session.name }, 'sign_in', null, { method: 'oidc' });
     if (tx.handoff) {
       const token = await signHandoff(config, result.session, deps.now());
@@ -177,7 +178,7 @@ export function agentAuthRoutes(deps: AppDeps) {
         400,
       );
     }
-    const session = await startSession(c, config, handoff.session, deps.now(), {
+    const session = await startSession(c, deps, handoff.session, deps.now(), {
       partitioned: isFramedNavigation(c),
     });
     await audit(deps, c, { id: session.sub, name: session.name }, 'sign_in', null, {
@@ -188,7 +189,7 @@ export function agentAuthRoutes(deps: AppDeps) {
   });
 
   app.post('/logout', formLimit, async (c) => {
-    const session = await readSession(c, config);
+    const session = await readSession(c, deps);
     const form = await c.req.parseBody();
     if (session) {
       if (!csrfMatches(session, typeof form._csrf === 'string' ? form._csrf : undefined)) {
@@ -201,8 +202,8 @@ export function agentAuthRoutes(deps: AppDeps) {
         );
       }
       await audit(deps, c, { id: session.sub, name: session.name }, 'sign_out', null);
-      // Consoles of this session stop receiving pops now, not when the cookie would have expired.
-      if (session.sid !== undefined) await deps.hub.endSession?.(session.sid);
+      // The server forgets the session: a copy of the cookie opens nothing, and its consoles stop at once.
+      if (session.sid !== undefined) await revokeSession(deps, session.sid, 'sign-out');
     }
     endSession(c, config);
     return c.redirect('/agent/login?signedOut=1', 303);

@@ -10,6 +10,7 @@ import {
   parseClientFrame,
   SESSION_ENDED,
   type ServerFrame,
+  socketEnd,
 } from './protocol.js';
 import { replayChangesSince } from './replay.js';
 import { type AgentHub, type AgentIdentity, nullHub, type PushMessage } from './types.js';
@@ -68,7 +69,8 @@ export class AgentHubObject extends DurableObject {
     server.serializeAttachment(agent);
     if (this.closeIfEnded(server, Date.now())) return new Response(null, { status: 101, webSocket: client });
     this.send(server, helloFrame(agent, Date.now()));
-    if (agent.expiresAt !== undefined) await this.armAlarm(agent.expiresAt);
+    const end = socketEnd(agent);
+    if (end) await this.armAlarm(end.at);
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -96,13 +98,14 @@ export class AgentHubObject extends DurableObject {
     return closed;
   }
 
-  /** Closes every socket whose session has ended, then waits for the next end. */
+  /** Closes every socket due to be checked again or whose session has ended, then waits for the next. */
   override async alarm(): Promise<void> {
     const now = Date.now();
     let next: number | undefined;
     for (const ws of this.ctx.getWebSockets()) {
       if (this.closeIfEnded(ws, now)) continue;
-      const end = attachmentOf(ws)?.expiresAt;
+      const agent = attachmentOf(ws);
+      const end = agent ? socketEnd(agent)?.at : undefined;
       if (end !== undefined && (next === undefined || end < next)) next = end;
     }
     if (next !== undefined) await this.ctx.storage.setAlarm(next);
@@ -114,11 +117,12 @@ export class AgentHubObject extends DurableObject {
     if (current === null || at < current) await this.ctx.storage.setAlarm(at);
   }
 
-  /** True (and the socket closed with 4401) when the agent's session is over. */
+  /** True (and the socket closed: 4000 to be checked again, 4401 when its session is over) when it is due. */
   private closeIfEnded(ws: WebSocket, now: number): boolean {
-    const end = attachmentOf(ws)?.expiresAt;
-    if (end === undefined || end > now) return false;
-    closeQuietly(ws, SESSION_ENDED, 'session expired');
+    const agent = attachmentOf(ws);
+    const end = agent ? socketEnd(agent) : undefined;
+    if (end === undefined || end.at > now) return false;
+    closeQuietly(ws, end.code, end.reason);
     return true;
   }
 
@@ -203,6 +207,8 @@ function parseAgent(header: string | null): AgentIdentity | undefined {
     if (typeof value.expiresAt === 'number' && Number.isFinite(value.expiresAt))
       agent.expiresAt = value.expiresAt;
     if (typeof value.session === 'string') agent.session = value.session;
+    if (typeof value.revalidateAt === 'number' && Number.isFinite(value.revalidateAt))
+      agent.revalidateAt = value.revalidateAt;
     return agent;
   } catch {
     // Only the Worker sets this header; a malformed one is a bug, answered as "no agent".
@@ -254,6 +260,7 @@ export class DurableObjectHub implements AgentHub {
     }
     const forwarded: AgentIdentity = { id: agent.id, name: agent.name };
     if (agent.expiresAt !== undefined) forwarded.expiresAt = agent.expiresAt;
+    if (agent.revalidateAt !== undefined) forwarded.revalidateAt = agent.revalidateAt;
     if (agent.session !== undefined) forwarded.session = agent.session;
     headers.set(AGENT_HEADER, encodeURIComponent(JSON.stringify(forwarded)));
     return this.stub().fetch(new Request(c.req.url, { method: 'GET', headers }));

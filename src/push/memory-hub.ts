@@ -8,6 +8,7 @@ import {
   parseClientFrame,
   SESSION_ENDED,
   type ServerFrame,
+  socketEnd,
 } from './protocol.js';
 import type { AgentHub, AgentIdentity, PushMessage, Replay, ReplayAudit } from './types.js';
 
@@ -44,16 +45,21 @@ export function createMemoryHub(options: MemoryHubOptions): MemoryHub {
     expiries.delete(ws);
   };
 
-  /** Closes the socket when the session ends; sessions may outlast one timer, so it re-arms until then. */
-  const closeAtEnd = (ws: WSContext, expiresAt: number) => {
-    const left = expiresAt - now();
+  /**
+   * Closes the socket when it is to be checked again (4000) or its session ends (4401); sessions may outlast
+   * one timer, so it re-arms until then.
+   */
+  const closeAtEnd = (ws: WSContext, agent: AgentIdentity) => {
+    const end = socketEnd(agent);
+    if (!end) return;
+    const left = end.at - now();
     if (left <= 0) {
-      ws.close(SESSION_ENDED, 'session expired');
+      ws.close(end.code, end.reason);
       return;
     }
     expiries.set(
       ws,
-      setTimeout(() => closeAtEnd(ws, expiresAt), Math.min(left, MAX_TIMER_MS)),
+      setTimeout(() => closeAtEnd(ws, agent), Math.min(left, MAX_TIMER_MS)),
     );
   };
 
@@ -88,7 +94,7 @@ export function createMemoryHub(options: MemoryHubOptions): MemoryHub {
         onOpen(_event, ws) {
           sockets.set(ws, agent);
           send(ws, helloFrame(agent, now()));
-          if (agent.expiresAt !== undefined) closeAtEnd(ws, agent.expiresAt);
+          closeAtEnd(ws, agent);
         },
         onMessage(event, ws) {
           const parsed = parseClientFrame(event.data);

@@ -8,6 +8,8 @@ import type { AgentIdentity, FeedCursor, PushMessage, Replay, ReplayAudit } from
 
 /** Close code when the agent's session has ended: the client stops reconnecting and asks to sign in. */
 export const SESSION_ENDED = 4401;
+/** Close code: the session is checked again; the console reconnects (and is refused if it ended). */
+export const REVALIDATE = 4000;
 
 /** Client frames are tiny; anything bigger is not ours. */
 export const MAX_CLIENT_FRAME_BYTES = 1024;
@@ -122,4 +124,13 @@ export async function answerClientFrame(
 
 export function encodeFrame(frame: ServerFrame): string {
   return JSON.stringify(frame);
+}
+
+/** When and how a socket of this agent is closed next: revalidation, or the session's end. */
+export function socketEnd(agent: AgentIdentity): { at: number; code: number; reason: string } | undefined {
+  const { expiresAt, revalidateAt } = agent;
+  if (revalidateAt !== undefined && (expiresAt === undefined || revalidateAt < expiresAt))
+    return { at: revalidateAt, code: REVALIDATE, reason: 'check the session again' };
+  if (expiresAt !== undefined) return { at: expiresAt, code: SESSION_ENDED, reason: 'session expired' };
+  return undefined;
 }

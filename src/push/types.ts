@@ -48,6 +48,11 @@ export interface AgentIdentity {
   expiresAt?: number;
   /** The session's random id: signing out closes that session's sockets, not the agent's other ones. */
   session?: string;
+  /**
+   * When the socket is closed to be checked again (ms): code 4000 (REVALIDATE), after which the console
+   * reconnects and the session is asked again (revoked, role removed → the upgrade is refused).
+   */
+  revalidateAt?: number;
 }
 
 /**

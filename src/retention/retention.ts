@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { purgeAgentSessions } from '../console/index.js';
 import type { AppDeps } from '../deps.js';
 import { purgeVerificationData } from '../verify-phone/index.js';
 import { type PurgeResult, purgeExpired } from './queries.js';
@@ -27,7 +28,7 @@ export function retentionCutoffs(
 /**
  * Deletes what is past its retention (phone numbers are personal data): calls and texts with their caller
  * verifications, OTP deliveries and enrollment decisions older than RETENTION_DAYS; event ids past the
- * de-duplication window; expired /verify sessions and used tokens, and verification attempts older than
+ * de-duplication window; agent sessions ended over a week ago; expired /verify sessions and used tokens, and verification attempts older than
  * RETENTION_DAYS; seen users of backfill runs that will never finish; audit entries older than
  * AUDIT_RETENTION_DAYS (kept longer: the trail of who looked at a number must outlive the number).
  * Runtime-neutral: the Worker's Cron Trigger and the Node entry's hourly timer both call this.
@@ -38,6 +39,8 @@ export async function runRetention(
   const started = deps.now();
   const removed = await purgeExpired(deps.db, retentionCutoffs(deps.config, started));
   await purgeVerificationData(deps.db, started, deps.config.RETENTION_DAYS * DAY_MS);
+  // Ended agent sessions are kept a week (an administrator may want to see who was signed in), then dropped.
+  await purgeAgentSessions(deps.db, { now: started, keepMs: 7 * DAY_MS });
   deps.logger.info('retention: expired rows deleted', {
     ...removed,
     retentionDays: deps.config.RETENTION_DAYS,

@@ -32,6 +32,10 @@ export interface FakeUser {
   /** The user as Auth0 stores it (user_id, email, phone_number, identities, multifactor, …). */
   profile: Record<string, unknown> & { user_id: string };
   methods?: FakeMethod[];
+  /** Names of the roles assigned to the user (GET /users/{id}/roles). */
+  roles?: string[];
+  /** Names of the permissions the user holds (GET /users/{id}/permissions). */
+  permissions?: string[];
 }
 
 /** A per-second token bucket (the shape older tests give). */
@@ -226,6 +230,36 @@ export async function startFakeAuth0(options: FakeAuth0Options = {}) {
         );
       return send(res, 200, slice, headers);
     }
+    const listMatch = /^\/users\/([^/]+)\/(roles|permissions)$/.exec(path);
+    if (req.method === 'GET' && listMatch) {
+      // OAS get_user_roles / get_permissions: page, per_page, include_totals → { start, limit, total, roles }
+      // (Role: { id, name, description }) or { start, limit, total, permissions } (UserPermissionSchema:
+      // { permission_name, resource_server_identifier, resource_server_name, description }); a bare array
+      // without include_totals; 404 for an unknown user.
+      const user = users.get(decodeURIComponent(listMatch[1] as string));
+      if (!user) return error(res, 404, 'The user does not exist.', headers);
+      const kind = listMatch[2] as 'roles' | 'permissions';
+      const all =
+        kind === 'roles'
+          ? (user.roles ?? []).map((name, i) => ({ id: `rol_${i}${name.length}`, name, description: name }))
+          : (user.permissions ?? []).map((name) => ({
+              permission_name: name,
+              resource_server_identifier: 'https://callerpop/api',
+              resource_server_name: 'callerpop',
+              description: name,
+            }));
+      const page = Number(url.searchParams.get('page') ?? 0);
+      const perPage = Number(url.searchParams.get('per_page') ?? 50);
+      const slice = all.slice(page * perPage, page * perPage + perPage);
+      if (url.searchParams.get('include_totals') === 'true')
+        return send(
+          res,
+          200,
+          { start: page * perPage, limit: perPage, total: all.length, [kind]: slice },
+          headers,
+        );
+      return send(res, 200, slice, headers);
+    }
     return error(res, 404, 'Not Found', headers);
   }
 
@@ -273,6 +307,11 @@ export async function startFakeAuth0(options: FakeAuth0Options = {}) {
     tokenCalls: () => log.filter((r) => r.path === '/oauth/token'),
     logCalls: () => log.filter((r) => r.path === '/api/v2/logs'),
     deleteUser: (userId: string) => users.delete(userId),
+    /** Assigns the user exactly these roles from now on (an administrator's change in the Dashboard). */
+    setRoles: (userId: string, roles: string[]) => {
+      const user = users.get(userId);
+      if (user) user.roles = [...roles];
+    },
     /** Every token issued so far stops working (expired or revoked): the next call answers 401. */
     revokeTokens: () => tokens.clear(),
     /** Appends log events as Auth0 would record them (ids after every existing one). */

@@ -9,6 +9,8 @@ import type { ClientFrame, ServerFrame } from '../../push/index.js';
 
 /** Same value as SESSION_ENDED in the push protocol (a constant, not imported, to keep zod out of the page). */
 const SESSION_ENDED = 4401;
+/** Same value as REVALIDATE in the push protocol: the server asks for the session to be checked again. */
+const REVALIDATE = 4000;
 const RESUME_SLACK_MS = 5000;
 const PING_EVERY_MS = 25_000;
 const SILENT_TOO_LONG_MS = 60_000;
@@ -120,6 +122,8 @@ export function connectSocket(handlers: SocketHandlers): void {
     socket.onclose = (event) => {
       ws = null;
       if (event.code === SESSION_ENDED) return signedOut();
+      // A routine re-check: reconnect at once, quietly (the upgrade checks the session again).
+      if (event.code === REVALIDATE) return connect();
       if (opened) return scheduleReconnect();
       // Refused before opening: a network problem, or the session is gone (the upgrade answered 401).
       fetch('/agent/api/me', { credentials: 'same-origin' }).then(

@@ -49,6 +49,10 @@ const SKIPPED_WORDS: Record<string, string> = {
   country_not_allowed: 'the country is not allowed for codes',
   number_type_not_allowed: 'this kind of number does not take texts',
   rate_limited_number: 'too many codes went to this number this hour',
+  no_country: 'the number belongs to no country (satellite or international network)',
+  rate_limited_range: 'too many numbers next to this one were sent codes this hour',
+  country_budget_spent: 'the hourly budget of codes to this country is spent',
+  hourly_budget_spent: 'the hourly budget of codes is spent',
 };
 
 export function possessionWords(outcome: string, skipped: string | undefined): Words {
