@@ -172,15 +172,29 @@ export const configSchema = z.object({
     trimmed().check(z.minLength(1)),
     'This phone number cannot be used for verification. Please use a different number.',
   ),
-  /** OTP deliveries per hour, counted per number and per user separately (Auth0's own default is 10). */
+  /**
+   * Codes the OTP relay sends per hour to one number for one user, and to one user in all (Auth0's own
+   * default is 10); the IVR's caller check, with no user, per number.
+   */
   OTP_RATE_LIMIT_PER_HOUR: intWithDefault(10, 1, 10000),
   /**
-   * ISO country codes OTPs may be delivered to, comma-separated; empty: every country. Numbers with no
-   * country (international networks such as +870, +881, +882, +883) need `001`, libphonenumber's code for them.
+   * ISO country codes codes may be sent to, comma-separated; empty: every country. Numbers with no country
+   * (international networks such as +870, +881, +882, +883) are refused unless the list has `001`,
+   * libphonenumber's code for them (`001` alone adds them without restricting countries).
    */
   OTP_ALLOWED_COUNTRIES: z.pipe(
     list,
-    z.transform((codes: string[]) => codes.map((c) => c.toUpperCase())),
+    z.array(
+      z
+        .string()
+        .check(
+          z.toUpperCase(),
+          z.regex(
+            /^(?:[A-Z]{2}|001)$/,
+            'must list two-letter country codes (and 001 for numbers of no country)',
+          ),
+        ),
+    ),
   ),
   /** Codes sent per hour in all (the OTP relay, the IVR's caller check, /verify): the toll-fraud budget. */
   OTP_HOURLY_BUDGET: intWithDefault(1000, 1, 1_000_000),
@@ -202,9 +216,12 @@ export const configSchema = z.object({
   ),
   /** Phone verification page: seconds before a new code can be requested for the same session. */
   VERIFY_RESEND_COOLDOWN_SECONDS: intWithDefault(30, 0, 3600),
-  /** Phone verification page: codes sent per hour, counted per number and per user separately. */
+  /**
+   * Phone verification page: codes sent per hour, counted per (user, number) and per user: never per number
+   * alone, so another account typing a number in cannot lock out its owner.
+   */
   VERIFY_MAX_SENDS_PER_HOUR: intWithDefault(5, 1, 1000),
-  /** Phone verification page: code checks per hour, counted per number and per user separately. */
+  /** Phone verification page: code checks per hour, counted per (user, number) and per page session. */
   VERIFY_MAX_CHECKS_PER_HOUR: intWithDefault(10, 1, 1000),
 });
 

@@ -20,7 +20,8 @@ describe('GET /auth0/activity', () => {
     });
 
   it('shows a number’s policy warning, decisions, deliveries and refusals, and audits the read', async () => {
-    f = await createAuth0Fixture({ env: { OTP_RATE_LIMIT_PER_HOUR: '2' } });
+    // One code per (user, number) an hour: Bob's second code to the number is refused.
+    f = await createAuth0Fixture({ env: { OTP_RATE_LIMIT_PER_HOUR: '1' } });
     await postAuth0Event(f.ctx.app, deliverEvent({ user: ALICE }));
     // Alice types the code and signs in: her number is proven, so Bob's enrollment is a conflict.
     const now = new Date().toISOString();

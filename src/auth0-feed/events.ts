@@ -10,6 +10,8 @@ import en from 'zod/v4/locales/en.js';
  *   phone.enrollment_check   the one-number-per-user decision alone → EnrollmentAnswer
  *   phone.deliver            send-phone-message / custom-phone-provider: policy (on MFA enrollment),
  *                            delivery, indexing → DeliveryAnswer
+ *   phone.verified           verify-phone, once Auth0's /continue ran: the result the page made came back
+ *                            in the user's own login, so the number is indexed → ConfirmationAnswer
  *
  * `occurred_at` is the Action's clock (ms) when it ran: the event time every index write is ordered by.
  */
@@ -135,17 +137,29 @@ export const phoneDeliverEvent = z.object({
   }),
 });
 
+export const phoneVerifiedEvent = z.object({
+  type: z.literal('phone.verified'),
+  occurred_at: occurredAt,
+  user: eventUser,
+  /** The number the result token carried (E.164). */
+  phone: text(16).check(z.regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number')),
+  /** The result token's `callerpop_result_id`: names the page session that verified the number. */
+  result_id: text(100).check(z.minLength(1)),
+});
+
 export const auth0Event = z.discriminatedUnion('type', [
   userRegisteredEvent,
   userLoginEvent,
   enrollmentCheckEvent,
   phoneDeliverEvent,
+  phoneVerifiedEvent,
 ]);
 export type Auth0Event = z.output<typeof auth0Event>;
 export type UserRegisteredEvent = z.output<typeof userRegisteredEvent>;
 export type UserLoginEvent = z.output<typeof userLoginEvent>;
 export type EnrollmentCheckEvent = z.output<typeof enrollmentCheckEvent>;
 export type PhoneDeliverEvent = z.output<typeof phoneDeliverEvent>;
+export type PhoneVerifiedEvent = z.output<typeof phoneVerifiedEvent>;
 export const AUTH0_EVENT_TYPES = auth0Event.def.options.flatMap((o) => o.shape.type.def.values);
 
 /** The answer to an enrollment check (alone, or inside a delivery on enrollment). */
@@ -168,6 +182,16 @@ export type DeliveryAnswer = (
 export interface AppliedAnswer {
   ok: true;
   applied: string[];
+}
+
+/**
+ * The answer to phone.verified. `confirmed: false` is final (the Action stops asking): a result callerpop
+ * never made or has forgotten, or one made for another user or number.
+ */
+export interface ConfirmationAnswer {
+  ok: true;
+  confirmed: boolean;
+  reason?: 'unknown_result' | 'other_user' | 'other_phone';
 }
 
 /** Turns zod issues into one line a person can act on. */

@@ -3,8 +3,15 @@ import type { AppDeps } from '../deps.js';
 import { ApiError } from '../shared/errors.js';
 import { describeError } from '../shared/logger.js';
 import { normalizePhone } from '../shared/phone/normalize.js';
+import { confirmVerifiedNumber } from '../verify-phone/index.js';
 import { decideEnrollment, linkedUserIds, toEnrollmentAnswer } from './enrollment-policy.js';
-import type { AppliedAnswer, Auth0Event, DeliveryAnswer, EnrollmentAnswer } from './events.js';
+import type {
+  AppliedAnswer,
+  Auth0Event,
+  ConfirmationAnswer,
+  DeliveryAnswer,
+  EnrollmentAnswer,
+} from './events.js';
 import { applyUserLogin, applyUserRegistered } from './lifecycle.js';
 import { deliverOtp } from './otp-relay.js';
 
@@ -19,7 +26,7 @@ import { deliverOtp } from './otp-relay.js';
 
 export const ACTION_SOURCE = 'auth0-action';
 
-export type FeedAnswer = AppliedAnswer | EnrollmentAnswer | DeliveryAnswer;
+export type FeedAnswer = AppliedAnswer | EnrollmentAnswer | DeliveryAnswer | ConfirmationAnswer;
 type FeedDeps = Pick<AppDeps, 'db' | 'config' | 'logger' | 'now' | 'newId' | 'fetch' | 'twilio'>;
 
 function inProgress(): ApiError {
@@ -43,14 +50,25 @@ export async function handleAuth0Event(
   const at = event.occurred_at;
   const ctx = { region: deps.config.DEFAULT_REGION };
 
-  if (event.type === 'user.registered' || event.type === 'user.login') {
+  if (event.type === 'user.registered' || event.type === 'user.login' || event.type === 'phone.verified') {
     const answer = await deps.db.transaction(async (tx) => {
       if (!(await claimEvent(tx, ACTION_SOURCE, webhookId, deps.now()))) return undefined;
-      const applied =
-        event.type === 'user.registered'
-          ? await applyUserRegistered(tx, event.user, at, ctx)
-          : await applyUserLogin(tx, event, at, ctx);
-      const result: AppliedAnswer = { ok: true, applied };
+      let result: AppliedAnswer | ConfirmationAnswer;
+      if (event.type === 'phone.verified') {
+        const outcome = await confirmVerifiedNumber(tx, {
+          resultId: event.result_id,
+          userId: event.user.user_id,
+          e164: event.phone,
+          at: deps.now(),
+        });
+        result = { ok: true, ...outcome };
+      } else {
+        const applied =
+          event.type === 'user.registered'
+            ? await applyUserRegistered(tx, event.user, at, ctx)
+            : await applyUserLogin(tx, event, at, ctx);
+        result = { ok: true, applied };
+      }
       await storeEventResponse(tx, ACTION_SOURCE, webhookId, JSON.stringify(result));
       return result;
     });

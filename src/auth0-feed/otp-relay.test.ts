@@ -160,17 +160,13 @@ describe('OTP delivery through Twilio', () => {
     );
   });
 
-  it('limits deliveries per number and per user within an hour, and lets them through after it', async () => {
+  it('limits deliveries per (user, number) and per user within an hour, and lets them through after it', async () => {
     f = await createAuth0Fixture({ env: { OTP_RATE_LIMIT_PER_HOUR: '3' } });
     for (let i = 0; i < 3; i++)
       expect((await deliver(f, { purpose: 'authentication' })).delivered).toBe(true);
     expect(await deliver(f, { purpose: 'authentication' })).toEqual({
       delivered: false,
       retryable: false,
-      reason: 'rate_limited_number',
-    });
-    // Same number, another user: the number is the limit.
-    expect(await deliver(f, { user: BOB, purpose: 'authentication' })).toMatchObject({
       reason: 'rate_limited_number',
     });
     // Same user, other numbers: the user is the limit.
@@ -183,15 +179,40 @@ describe('OTP delivery through Twilio', () => {
     expect((await deliver(f, { purpose: 'authentication' })).delivered).toBe(true);
   });
 
-  it('never overshoots the limit under concurrent requests', async () => {
+  it('lets nobody lock another account out of its number: a stranger’s codes count against the stranger', async () => {
     f = await createAuth0Fixture({ env: { OTP_RATE_LIMIT_PER_HOUR: '3' } });
-    const answers = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        deliver(f, { purpose: 'authentication', user: { ...ALICE, user_id: `auth0|u${i}` } }),
+    // Bob enrolls Alice's number again and again (Auth0 sends each code; the event names Bob).
+    for (let i = 0; i < 3; i++) expect((await deliver(f, { user: BOB })).delivered).toBe(true);
+    expect(await deliver(f, { user: BOB })).toMatchObject({
+      delivered: false,
+      reason: 'rate_limited_number',
+    });
+    // Alice still gets her codes.
+    for (let i = 0; i < 3; i++)
+      expect((await deliver(f, { purpose: 'authentication' })).delivered, `alice ${i}`).toBe(true);
+  });
+
+  it('never overshoots a limit or a budget under concurrent requests', async () => {
+    f = await createAuth0Fixture({ env: { OTP_RATE_LIMIT_PER_HOUR: '3' } });
+    const sameUser = await Promise.all(
+      Array.from({ length: 8 }, () => deliver(f, { purpose: 'authentication' })),
+    );
+    expect(sameUser.filter((a) => a.delivered)).toHaveLength(3);
+    await f.close();
+
+    f = await createAuth0Fixture({ env: { OTP_HOURLY_BUDGET: '4' } });
+    const manyUsers = await Promise.all(
+      Array.from({ length: 9 }, (_, i) =>
+        deliver(f, {
+          purpose: 'authentication',
+          user: { ...ALICE, user_id: `auth0|u${i}` },
+          recipient: `+1415555${String(1000 + i * 111).padStart(4, '0')}`,
+        }),
       ),
     );
-    expect(answers.filter((a) => a.delivered)).toHaveLength(3);
-    expect(f.twilio.messages).toHaveLength(3);
+    expect(manyUsers.filter((a) => a.delivered)).toHaveLength(4);
+    expect(manyUsers.filter((a) => a.reason === 'hourly_budget_spent')).toHaveLength(5);
+    expect(f.twilio.messages).toHaveLength(4);
     expect(await rows(f.ctx, "select count(*) as n from otp_deliveries where status = 'refused'")).toEqual([
       { n: 5 },
     ]);

@@ -1,3 +1,4 @@
+import { SegmentedMessage } from 'sms-segments-calculator';
 import type { AppDeps } from '../deps.js';
 import {
   hashOtpCode,
@@ -26,9 +27,21 @@ import { buildOtpVoiceTwiml } from './otp-voice.js';
 
 const MAX_RECIPIENT_CHARS = 32;
 
-function smsBody(message: PhoneDeliverEvent['message']): string {
-  if (message.text) return message.text;
-  return message.code ? `Your verification code is ${message.code}` : '';
+/**
+ * The text sent: Auth0's message, unless it runs over OTP_MAX_SEGMENTS SMS segments (counted as Twilio
+ * counts them: GSM-7 or UCS-2, with the segment headers; Twilio's message-segment-calculator). Each segment is
+ * billed, so a long template (or one padded to earn more per pumped send) is not sent as is: the code goes
+ * alone, in one segment. Without a code, nothing is sent (`message_too_long`).
+ */
+function smsBody(
+  message: PhoneDeliverEvent['message'],
+  maxSegments: number,
+): { body: string; capped: boolean } {
+  const short = message.code ? `Your verification code is ${message.code}` : '';
+  if (!message.text) return { body: short, capped: false };
+  if (new SegmentedMessage(message.text).segmentsCount <= maxSegments)
+    return { body: message.text, capped: false };
+  return { body: short, capped: true };
 }
 
 type RelayDeps = Pick<AppDeps, 'db' | 'config' | 'logger' | 'now' | 'newId' | 'fetch' | 'twilio'>;
@@ -91,7 +104,14 @@ export async function deliverOtp(deps: RelayDeps, event: PhoneDeliverEvent): Pro
   }
   const withEnrollment = enrollment ? { enrollment } : {};
 
-  if (message.channel === 'sms' && !smsBody(message)) return refuse('empty_message', withEnrollment);
+  const sms = smsBody(message, config.OTP_MAX_SEGMENTS);
+  if (message.channel === 'sms' && !sms.body)
+    return refuse(sms.capped ? 'message_too_long' : 'empty_message', withEnrollment);
+  if (message.channel === 'sms' && sms.capped)
+    logger.warn('otp text over OTP_MAX_SEGMENTS: the code is sent alone', {
+      ...log,
+      max: config.OTP_MAX_SEGMENTS,
+    });
   if (message.channel === 'voice' && !message.code) return refuse('no_code_for_voice', withEnrollment);
   const refused = await reserveDelivery(deps, row);
   if (refused) return refuse(refused, withEnrollment);
@@ -101,7 +121,7 @@ export async function deliverOtp(deps: RelayDeps, event: PhoneDeliverEvent): Pro
   try {
     sent =
       message.channel === 'sms'
-        ? await twilio.sendSms({ to: e164, body: smsBody(message) })
+        ? await twilio.sendSms({ to: e164, body: sms.body })
         : await twilio.startCall({
             to: e164,
             twiml: buildOtpVoiceTwiml({

@@ -14,6 +14,14 @@
 
 export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
 const MAX_ID_LENGTH = 256;
+/**
+ * Signatures one request may carry: one per secret the sender holds, two while rotating. More are refused
+ * before any HMAC is computed, so a stranger cannot make one request cost (signatures × secrets) HMACs of a
+ * body up to the size limit.
+ */
+export const MAX_SIGNATURES = 5;
+/** `v1,` + 44 base64 characters each, space-separated. */
+const MAX_SIGNATURE_HEADER = MAX_SIGNATURES * 49;
 const TIMESTAMP = /^\d{1,12}$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
@@ -25,7 +33,16 @@ export interface WebhookHeaders {
 
 export type WebhookVerification =
   | { ok: true; id: string; timestampSeconds: number }
-  | { ok: false; reason: 'missing_headers' | 'bad_timestamp' | 'too_old' | 'too_new' | 'bad_signature' };
+  | {
+      ok: false;
+      reason:
+        | 'missing_headers'
+        | 'bad_timestamp'
+        | 'too_old'
+        | 'too_new'
+        | 'too_many_signatures'
+        | 'bad_signature';
+    };
 
 function decodeBase64(value: string): Uint8Array<ArrayBuffer> | undefined {
   if (!BASE64.test(value) || value.length % 4 !== 0) return undefined;
@@ -70,11 +87,13 @@ export async function verifyWebhook(options: {
   const tolerance = options.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
   if (now - ts > tolerance) return { ok: false, reason: 'too_old' };
   if (ts - now > tolerance) return { ok: false, reason: 'too_new' };
+  const parts = signature.split(' ').filter((part) => part !== '');
+  if (signature.length > MAX_SIGNATURE_HEADER || parts.length > MAX_SIGNATURES)
+    return { ok: false, reason: 'too_many_signatures' };
 
   const signed = new TextEncoder().encode(`${id}.${timestamp}.${options.body}`);
   const keys = await importKeys(options.secrets);
-  const candidates = signature
-    .split(' ')
+  const candidates = parts
     .map((part) => {
       const comma = part.indexOf(',');
       return comma > 0 && part.slice(0, comma) === 'v1' ? decodeBase64(part.slice(comma + 1)) : undefined;

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { newWebhookSecret, postAuth0Event, signAuth0Body } from '../../test/support/auth0-sign.js';
 import { createTestContext, TEST_ENV, type TestContext } from '../../test/support/context.js';
 
@@ -112,6 +112,34 @@ describe('POST /auth0/events signature (Standard Webhooks)', () => {
     expect(
       (await postAuth0Event(ctx.app, registered('auth0|c'), { secrets: [newWebhookSecret()] })).status,
     ).toBe(401);
+  });
+
+  it('refuses more than five signatures before computing any HMAC, even with a valid one among them', async () => {
+    const body = JSON.stringify(registered());
+    const headers = signAuth0Body(body);
+    const decoys = Array.from({ length: 5 }, () => signAuth0Body(body, { secrets: [newWebhookSecret()] }));
+    const six = [...decoys.map((d) => d['webhook-signature']), headers['webhook-signature']].join(' ');
+    const verify = vi.spyOn(crypto.subtle, 'verify');
+    try {
+      const res = await ctx.app.request('/auth0/events', {
+        method: 'POST',
+        headers: { ...headers, 'webhook-signature': six },
+        body,
+      });
+      expect(res.status).toBe(401);
+      expect(verify).not.toHaveBeenCalled();
+      await nothingWritten(ctx);
+      // Five (four decoys and the valid one) is within the limit.
+      const five = [...decoys.slice(0, 4).map((d) => d['webhook-signature']), headers['webhook-signature']];
+      const ok = await ctx.app.request('/auth0/events', {
+        method: 'POST',
+        headers: { ...headers, 'webhook-signature': five.join(' ') },
+        body,
+      });
+      expect(ok.status).toBe(200);
+    } finally {
+      verify.mockRestore();
+    }
   });
 
   it('refuses missing headers and unknown signature versions', async () => {

@@ -230,12 +230,13 @@ describe('caller verification', () => {
     }
   });
 
-  it('texts no code to a country outside OTP_ALLOWED_COUNTRIES, nor to a number that takes no texts', async () => {
+  it('texts no code to a country outside OTP_ALLOWED_COUNTRIES, a number of no country, nor one that takes no texts', async () => {
     const { own, start } = await ownContext({ OTP_ALLOWED_COUNTRIES: 'US' });
     try {
       for (const [from, reason] of [
         ['+447911123456', 'country_not_allowed'],
         ['+18005550123', 'number_type_not_allowed'],
+        ['+8821612345678', 'no_country'],
       ] as const) {
         const before = fake.messages.length;
         const { id, twiml } = await start(from);

@@ -31,9 +31,10 @@ import { countWrongAttempt, createVerification, findVerification, settleVerifica
  * agent, it never locks a caller out.
  *
  * A text to whatever number calls is a toll-fraud vector (SMS pumping), so the texts go through the same
- * controls as the Auth0 codes (otp-relay's reserveDelivery: OTP_ALLOWED_COUNTRIES, number type, at most
- * OTP_RATE_LIMIT_PER_HOUR per number, in a budget of their own) and are recorded in otp_deliveries with
- * purpose `caller_verification`. When refused, no code is sent: the call is routed, callerVerification
+ * controls as every code (src/otp's reserveDelivery: OTP_ALLOWED_COUNTRIES and no number of no country, number
+ * type, at most OTP_RATE_LIMIT_PER_HOUR per number in a limit of their own, the destination range and the
+ * hourly budgets shared with the Auth0 codes and /verify) and are recorded in otp_deliveries with purpose
+ * `caller_verification`. When refused, no code is sent: the call is routed, callerVerification
  * stays `not_attempted`, and `flags.verificationSkipped` tells the agent why.
  */
 

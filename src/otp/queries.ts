@@ -1,5 +1,6 @@
-import { and, desc, eq, gte, inArray, lte, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, lte, notInArray, type SQL, sql } from 'drizzle-orm';
 import type { Db, Writer } from '../db/client.js';
+import { phoneLinks } from '../db/schema.js';
 import { type OtpChannel, type OtpStatus, otpDeliveries } from './schema.js';
 
 /** The record of every code callerpop was asked to send (otp_deliveries). */
@@ -21,8 +22,13 @@ export interface OtpDeliveryRow {
   updatedAt: number;
 }
 
+/** The destination range pumping walks: the E.164 number less its last 3 digits; null for anything else. */
+export function destinationRange(recipient: string): string | null {
+  return /^\+\d{7,15}$/.test(recipient) ? recipient.slice(0, -3) : null;
+}
+
 export async function insertOtpDelivery(w: Writer, row: OtpDeliveryRow) {
-  await w.insert(otpDeliveries).values(row);
+  await w.insert(otpDeliveries).values({ ...row, range: destinationRange(row.recipient) });
 }
 
 export async function updateOtpDelivery(
@@ -37,34 +43,67 @@ export async function updateOtpDelivery(
     .where(eq(otpDeliveries.id, id));
 }
 
-/** Deliveries that count against the rate limits since a time: sent, or on their way to Twilio. */
+/** Sends that count against the limits and budgets: sent, or on their way to Twilio. */
+const COUNTED = inArray(otpDeliveries.status, ['pending', 'sent']);
+
+/**
+ * Deliveries that count since a time, to a recipient, a user, a country (null: numbers of no country), any
+ * combination of them, or all of them (no filter: the total budget).
+ */
 export async function countRecentDeliveries(
   w: Writer,
-  by: { recipient: string } | { userId: string },
+  by: { recipient?: string; userId?: string; country?: string | null },
   since: number,
-  /** Count only one purpose's deliveries, or all but one purpose's (budgets kept apart). */
-  purposes?: { only: string } | { except: string },
+  /** Count only one purpose's deliveries, or all but some purposes' (limits kept apart). */
+  purposes?: { only: string } | { except: string[] },
 ): Promise<number> {
-  const who =
-    'recipient' in by ? eq(otpDeliveries.recipient, by.recipient) : eq(otpDeliveries.userId, by.userId);
-  const purpose =
-    purposes === undefined
-      ? undefined
-      : 'only' in purposes
+  const where: (SQL | undefined)[] = [gte(otpDeliveries.createdAt, since), COUNTED];
+  if (by.recipient !== undefined) where.push(eq(otpDeliveries.recipient, by.recipient));
+  if (by.userId !== undefined) where.push(eq(otpDeliveries.userId, by.userId));
+  if (by.country !== undefined)
+    where.push(by.country === null ? isNull(otpDeliveries.country) : eq(otpDeliveries.country, by.country));
+  if (purposes !== undefined)
+    where.push(
+      'only' in purposes
         ? eq(otpDeliveries.purpose, purposes.only)
-        : ne(otpDeliveries.purpose, purposes.except);
+        : notInArray(otpDeliveries.purpose, purposes.except),
+    );
   const rows = await w
     .select({ n: sql<number>`count(*)` })
     .from(otpDeliveries)
-    .where(
-      and(
-        who,
-        gte(otpDeliveries.createdAt, since),
-        inArray(otpDeliveries.status, ['pending', 'sent']),
-        purpose,
-      ),
-    );
+    .where(and(...where));
   return Number(rows[0]?.n ?? 0);
+}
+
+/** How many different numbers of a range were sent codes since a time, and whether this one is among them. */
+export async function countRecentRange(
+  w: Writer,
+  input: { range: string; recipient: string },
+  since: number,
+): Promise<{ numbers: number; recipientIncluded: boolean }> {
+  const rows = await w
+    .select({
+      numbers: sql<number>`count(distinct ${otpDeliveries.recipient})`,
+      included: sql<number>`count(case when ${otpDeliveries.recipient} = ${input.recipient} then 1 end)`,
+    })
+    .from(otpDeliveries)
+    .where(and(eq(otpDeliveries.range, input.range), gte(otpDeliveries.createdAt, since), COUNTED));
+  return { numbers: Number(rows[0]?.numbers ?? 0), recipientIncluded: Number(rows[0]?.included ?? 0) > 0 };
+}
+
+/**
+ * Whether the index holds this number as verified (possession proven: a completed MFA enrollment or login,
+ * a /verify): for this user, or for anyone when no user is known (the IVR).
+ */
+export async function isProvenDestination(w: Writer, e164: string, userId: string | null): Promise<boolean> {
+  const where = [eq(phoneLinks.e164, e164), eq(phoneLinks.verified, true), isNull(phoneLinks.removedAt)];
+  if (userId !== null) where.push(eq(phoneLinks.userId, userId));
+  const rows = await w
+    .select({ id: phoneLinks.id })
+    .from(phoneLinks)
+    .where(and(...where))
+    .limit(1);
+  return rows.length > 0;
 }
 
 /**

@@ -2,8 +2,10 @@ import type { VerifyChannel } from '../db/schema.js';
 
 /**
  * Twilio Verify v2 over plain fetch (runs on Workers: no SDK root import, no `node:*`).
- * Verifications starts or re-sends a code; VerificationCheck checks one. The code never passes through
- * callerpop except on its way to VerificationCheck, and is never logged.
+ * Verifications starts or re-sends a code; VerificationCheck checks one, by the verification's SID;
+ * Verifications/{Sid} with `Status=canceled` ends one (twilio.com/docs/verify/api/verification, "Update a
+ * Verification status"). The code never passes through callerpop except on its way to VerificationCheck, and
+ * is never logged.
  */
 
 export interface TwilioVerifyOptions {
@@ -54,7 +56,14 @@ export interface TwilioVerify {
     channel: VerifyChannel;
     locale?: string;
   }): Promise<VerificationResult>;
-  checkCode(input: { to: string; code: string }): Promise<CheckResult>;
+  /**
+   * Checks a code against one verification, named by its SID (VerificationCheck's `VerificationSid`: "Either
+   * this parameter or the `to` phone number/email must be specified"). By SID, a check can only ever count
+   * against the verification its caller started, never another pending one for the same number.
+   */
+  checkCode(input: { verificationSid: string; code: string }): Promise<CheckResult>;
+  /** Ends a pending verification (Status=canceled). One that is already over (20404) needs no ending. */
+  cancelVerification(verificationSid: string): Promise<void>;
 }
 
 export function createTwilioVerify(options: TwilioVerifyOptions): TwilioVerify {
@@ -107,9 +116,18 @@ export function createTwilioVerify(options: TwilioVerifyOptions): TwilioVerify {
         channel: String(body.channel ?? ''),
       };
     },
-    async checkCode({ to, code }) {
-      const body = await post('VerificationCheck', { To: to, Code: code });
+    async checkCode({ verificationSid, code }) {
+      const body = await post('VerificationCheck', { VerificationSid: verificationSid, Code: code });
       return { status: String(body.status ?? ''), valid: body.valid === true };
+    },
+    async cancelVerification(verificationSid) {
+      try {
+        await post(`Verifications/${encodeURIComponent(verificationSid)}`, { Status: 'canceled' });
+      } catch (err) {
+        // Approved or expired verifications are "soft deleted" and answer 20404 (twilio.com/docs/errors/20404).
+        if (err instanceof TwilioVerifyError && err.code === VERIFY_ERRORS.notFound) return;
+        throw err;
+      }
     },
   };
 }

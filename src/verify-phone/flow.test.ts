@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { postAuth0Event } from '../../test/support/auth0-sign.js';
+import { DEFAULT_READINGS } from '../../test/support/fake-auth0-redirect.js';
 import {
   createVerifyHarness,
   newUser,
@@ -33,7 +35,7 @@ async function sendAndGetCode(harness: VerifyHarness, page: PageClient, phone = 
 }
 
 describe('phone verification round trip', () => {
-  it('verifies the number, indexes it, and the Action accepts the result', async () => {
+  it('verifies the number, and indexes it once the Action saw the result in the user’s own login', async () => {
     h = await createVerifyHarness();
     const { login, page, res } = await arrive(h);
     // The token leaves the URL at once; the session lives in a cookie.
@@ -72,15 +74,19 @@ describe('phone verification round trip', () => {
     expect(`${location.origin}${location.pathname}`).toBe('https://callerpop-test.eu.auth0.com/continue');
     expect(location.searchParams.get('state')).toBe(login.state);
 
-    const links = await findLinksByE164(h.ctx.deps.db, PHONE);
-    expect(links).toEqual([
-      expect.objectContaining({ userId: 'auth0|alice', source: 'profile', verified: true }),
-    ]);
+    // Not yet: the page may have been finished by someone the link was passed to.
+    expect(await findLinksByE164(h.ctx.deps.db, PHONE)).toEqual([]);
 
     const outcome = await h.tenant.continue(Object.fromEntries(location.searchParams));
     expect(outcome?.denied).toBeUndefined();
     expect(outcome?.appMetadata.callerpop_verified_phone).toBe(PHONE);
     expect(outcome?.userMetadata.phone_number).toBe(PHONE);
+    // The Action told callerpop (phone.verified) and holds nothing for a later login.
+    expect(outcome?.appMetadata.callerpop_phone_confirmation).toBeNull();
+    const links = await findLinksByE164(h.ctx.deps.db, PHONE);
+    expect(links).toEqual([
+      expect.objectContaining({ userId: 'auth0|alice', source: 'profile', verified: true }),
+    ]);
 
     // Coming back to the page shows the done state; its button mints a fresh result for the same state.
     const done = await page.get('/verify');
@@ -163,7 +169,9 @@ describe('index', () => {
     expect((await findLinksByE164(h.ctx.deps.db, old))[0]?.verified).toBe(false);
 
     const { csrf, code } = await sendAndGetCode(h, page);
-    expect((await page.post('/verify/code', { csrf, code })).status).toBe(303);
+    const ok = await page.post('/verify/code', { csrf, code });
+    expect(ok.status).toBe(303);
+    await h.tenant.continue(Object.fromEntries(new URL(ok.headers.get('location') ?? '').searchParams));
     expect((await findLinksByE164(h.ctx.deps.db, PHONE))[0]?.verified).toBe(true);
     expect((await findLinksByE164(h.ctx.deps.db, old))[0]?.verified).toBe(false);
   });
@@ -177,7 +185,7 @@ describe('logs', () => {
     await page.post('/verify/code', { csrf, code: code === '123456' ? '654321' : '123456' });
     await page.post('/verify/code', { csrf, code });
     const text = JSON.stringify(h.ctx.logger.lines);
-    expect(h.ctx.logger.lines.some((l) => l.message === 'verify: phone verified')).toBe(true);
+    expect(h.ctx.logger.lines.some((l) => l.message.startsWith('verify: phone verified'))).toBe(true);
     expect(text).not.toContain(code);
     expect(text).not.toContain(new URL(redirectUrl).searchParams.get('session_token'));
     expect(text).not.toContain(PHONE);
@@ -190,7 +198,8 @@ describe('housekeeping', () => {
     h = await createVerifyHarness();
     const { page } = await arrive(h);
     const { csrf, code } = await sendAndGetCode(h, page);
-    await page.post('/verify/code', { csrf, code });
+    const ok = await page.post('/verify/code', { csrf, code });
+    await h.tenant.continue(Object.fromEntries(new URL(ok.headers.get('location') ?? '').searchParams));
     const count = async (table: string) =>
       Number((await h.ctx.deps.db.$client.execute(`select count(*) as n from ${table}`)).rows[0]?.n);
     expect(await count('verify_sessions')).toBe(1);
@@ -201,5 +210,145 @@ describe('housekeeping', () => {
     expect(await count('verify_used_tokens')).toBe(1);
     expect(await count('verify_attempts')).toBe(0);
     expect((await page.get('/verify')).status).toBe(400);
+  });
+
+  it('keeps a verified session the Action has not confirmed, so a later login can still confirm it', async () => {
+    h = await createVerifyHarness();
+    const { page } = await arrive(h);
+    const { csrf, code } = await sendAndGetCode(h, page);
+    await page.post('/verify/code', { csrf, code });
+    const resultId = (await h.ctx.deps.db.$client.execute('select result_id from verify_sessions')).rows[0]
+      ?.result_id as string;
+
+    h.clock.now += 2 * 60 * 60_000;
+    await arrive(h, newUser('auth0|later', PHONE));
+    expect(
+      Number(
+        (
+          await h.ctx.deps.db.$client.execute(
+            "select count(*) as n from verify_sessions where status = 'verified'",
+          )
+        ).rows[0]?.n,
+      ),
+    ).toBe(1);
+    const event = {
+      type: 'phone.verified',
+      occurred_at: h.clock.now,
+      user: { user_id: 'auth0|alice' },
+      phone: PHONE,
+      result_id: resultId,
+    };
+    const res = await postAuth0Event(h.ctx.app, event, { timestamp: new Date(h.clock.now) });
+    expect(await res.json()).toEqual({ ok: true, confirmed: true });
+    expect(await findLinksByE164(h.ctx.deps.db, PHONE)).toEqual([
+      expect.objectContaining({ userId: 'auth0|alice', verified: true }),
+    ]);
+  });
+});
+
+describe('a link passed to someone else', () => {
+  it('indexes nothing when another person finishes the page: the login does not resume in their browser', async () => {
+    h = await createVerifyHarness();
+    // Mallory's login (in her browser) sends her to /verify; she passes the link to Victor, who opens it in his
+    // browser and verifies his own number.
+    const login = h.tenant.login(h.action, newUser('auth0|mallory'), { browser: 'mallory' });
+    const { redirectUrl } = await login.execute();
+    const victor = new PageClient(h.ctx);
+    expect((await victor.get(redirectUrl ?? '')).status).toBe(303);
+    const { csrf, code } = await sendAndGetCode(h, victor, '+14155550177');
+    const ok = await victor.post('/verify/code', { csrf, code });
+    expect(ok.status).toBe(303);
+    const query = Object.fromEntries(new URL(ok.headers.get('location') ?? '').searchParams);
+    // Victor's browser holds no Auth0 transaction of Mallory's: /continue resumes nothing there.
+    expect(await h.tenant.continue(query, { browser: 'victor' })).toBeNull();
+    expect(login.continued).toBe(false);
+    expect(await findLinksByE164(h.ctx.deps.db, '+14155550177')).toEqual([]);
+  });
+
+  it('under the reading where any browser with the state resumes the login, the link’s account gets it (documented risk)', async () => {
+    h = await createVerifyHarness({ readings: { ...DEFAULT_READINGS, continueBinding: 'state' } });
+    const login = h.tenant.login(h.action, newUser('auth0|mallory'), { browser: 'mallory' });
+    const { redirectUrl } = await login.execute();
+    const victor = new PageClient(h.ctx);
+    await victor.get(redirectUrl ?? '');
+    // The page names the account the number goes to, on every step: Victor can see it is not his.
+    expect(await (await victor.get('/verify')).text()).toContain('For the account <strong>a•••@example.com');
+    const { csrf, code } = await sendAndGetCode(h, victor, '+14155550177');
+    const ok = await victor.post('/verify/code', { csrf, code });
+    const query = Object.fromEntries(new URL(ok.headers.get('location') ?? '').searchParams);
+    const outcome = await h.tenant.continue(query, { browser: 'victor' });
+    // Victor's browser would finish Mallory's login (he would be signed in as Mallory), and the number is hers.
+    expect(outcome?.denied).toBeUndefined();
+    expect(await findLinksByE164(h.ctx.deps.db, '+14155550177')).toEqual([
+      expect.objectContaining({ userId: 'auth0|mallory', verified: true }),
+    ]);
+  });
+
+  it('refuses a confirmation for another user or another number, and confirms a result once', async () => {
+    h = await createVerifyHarness();
+    const { login, page } = await arrive(h);
+    const { csrf, code } = await sendAndGetCode(h, page);
+    const ok = await page.post('/verify/code', { csrf, code });
+    const resultId = (
+      await h.ctx.deps.db.$client.execute("select result_id from verify_sessions where status = 'verified'")
+    ).rows[0]?.result_id as string;
+    const confirm = async (userId: string, phone: string) => {
+      const event = {
+        type: 'phone.verified',
+        occurred_at: h.clock.now,
+        user: { user_id: userId },
+        phone,
+        result_id: resultId,
+      };
+      const res = await postAuth0Event(h.ctx.app, event, { timestamp: new Date(h.clock.now) });
+      expect(res.status).toBe(200);
+      return res.json();
+    };
+    expect(await confirm('auth0|mallory', PHONE)).toEqual({
+      ok: true,
+      confirmed: false,
+      reason: 'other_user',
+    });
+    expect(await confirm('auth0|alice', '+14155550100')).toEqual({
+      ok: true,
+      confirmed: false,
+      reason: 'other_phone',
+    });
+    expect(await findLinksByE164(h.ctx.deps.db, PHONE)).toEqual([]);
+    await h.tenant.continue(Object.fromEntries(new URL(ok.headers.get('location') ?? '').searchParams));
+    expect(login.continued).toBe(true);
+    expect(await findLinksByE164(h.ctx.deps.db, PHONE)).toHaveLength(1);
+    expect(await confirm('auth0|alice', PHONE)).toEqual({ ok: true, confirmed: true });
+    expect(await findLinksByE164(h.ctx.deps.db, PHONE)).toHaveLength(1);
+  });
+
+  it('confirms at the next login when callerpop could not be reached on continue', async () => {
+    h = await createVerifyHarness();
+    const { login, page } = await arrive(h);
+    const { csrf, code } = await sendAndGetCode(h, page);
+    const ok = await page.post('/verify/code', { csrf, code });
+    const reachable = h.tenant.secrets.CALLERPOP_URL;
+    h.tenant.secrets = { ...h.tenant.secrets, CALLERPOP_URL: 'http://127.0.0.1:9' };
+    const outcome = await h.tenant.continue(
+      Object.fromEntries(new URL(ok.headers.get('location') ?? '').searchParams),
+    );
+    expect(outcome?.denied).toBeUndefined();
+    const pending = outcome?.appMetadata.callerpop_phone_confirmation;
+    expect(typeof pending).toBe('string');
+    expect(await findLinksByE164(h.ctx.deps.db, PHONE)).toEqual([]);
+
+    // The next login sends it again; callerpop indexes and the marker goes.
+    h.tenant.secrets = { ...h.tenant.secrets, CALLERPOP_URL: reachable as string };
+    const next = h.tenant.login(h.action, {
+      ...newUser('auth0|alice', PHONE),
+      app_metadata: { callerpop_verified_phone: PHONE, callerpop_phone_confirmation: pending },
+    } as never);
+    const again = await next.execute();
+    expect(again.redirectUrl).toBeUndefined();
+    expect(again.appMetadata.callerpop_phone_confirmation).toBeNull();
+    expect(await findLinksByE164(h.ctx.deps.db, PHONE)).toEqual([
+      expect.objectContaining({ userId: 'auth0|alice', verified: true }),
+    ]);
+    expect(login.continued).toBe(true);
   });
 });

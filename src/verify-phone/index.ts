@@ -1,3 +1,3 @@
 /** The verify-phone feature's public module: what other features may use. */
-export { purgeVerificationData } from './queries.js';
+export { type Confirmation, confirmVerifiedNumber, purgeVerificationData } from './queries.js';
 export { verifyRoutes } from './routes.js';

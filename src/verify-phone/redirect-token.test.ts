@@ -162,7 +162,7 @@ describe('result token', () => {
       state: 's1',
       phone: '+14155550123',
       now: NOW,
-      jti: 'id-1',
+      resultId: 'id-1',
     });
     expect(await verifyHs256(token, SECRET)).toEqual({
       iss: 'https://callerpop.example.com',
@@ -175,6 +175,7 @@ describe('result token', () => {
       callerpop_user_id: 'auth0|1',
       callerpop_phone: '+14155550123',
       callerpop_verified_at: nowSec,
+      callerpop_result_id: 'id-1',
     });
   });
 });

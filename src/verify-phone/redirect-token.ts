@@ -214,6 +214,8 @@ export const RESULT_CLAIMS = {
   userId: 'callerpop_user_id',
   phone: 'callerpop_phone',
   verifiedAt: 'callerpop_verified_at',
+  /** Names the page session: the Action sends it back in phone.verified, and only then is the number indexed. */
+  resultId: 'callerpop_result_id',
 } as const;
 
 /**
@@ -228,7 +230,8 @@ export async function createResultToken(input: {
   state: string;
   phone: string;
   now: number;
-  jti: string;
+  /** The page session's result id: the same in every result token the session makes. */
+  resultId: string;
 }): Promise<string> {
   const iat = Math.floor(input.now / 1000);
   return signHs256(
@@ -239,10 +242,11 @@ export async function createResultToken(input: {
       state: input.state,
       iat,
       exp: iat + RESULT_TOKEN_TTL_SECONDS,
-      jti: input.jti,
+      jti: input.resultId,
       [RESULT_CLAIMS.userId]: input.sub,
       [RESULT_CLAIMS.phone]: input.phone,
       [RESULT_CLAIMS.verifiedAt]: iat,
+      [RESULT_CLAIMS.resultId]: input.resultId,
     },
     input.secret,
   );

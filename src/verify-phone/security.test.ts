@@ -334,15 +334,13 @@ describe('a link opened by someone else', () => {
 });
 
 describe('limits', () => {
-  it('limits codes sent per number, across users', async () => {
+  it('limits codes sent per (user, number), never per number alone', async () => {
     h = await createVerifyHarness({
       env: { VERIFY_MAX_SENDS_PER_HOUR: '2', VERIFY_RESEND_COOLDOWN_SECONDS: '0' },
     });
-    for (const [user, expected] of [
-      ['auth0|a', 303],
-      ['auth0|b', 303],
-      ['auth0|c', 429],
-    ] as const) {
+    // Three accounts type the same number: none is held back by the others.
+    const pages: PageClient[] = [];
+    for (const user of ['auth0|a', 'auth0|b', 'auth0|c']) {
       const { redirectUrl } = await h.tenant.login(h.action, newUser(user)).execute();
       const page = new PageClient(h.ctx);
       await page.get(redirectUrl ?? '');
@@ -351,15 +349,28 @@ describe('limits', () => {
         phone: PHONE,
         channel: 'sms',
       });
-      expect(res.status).toBe(expected);
+      expect(res.status, user).toBe(303);
+      pages.push(page);
     }
-    expect(h.twilio.inbox).toHaveLength(2);
-    // An hour later the number may receive codes again.
+    // One account asking again and again reaches its own limit for the number.
+    const [first] = pages as [PageClient];
+    const csrf = await first.csrf();
+    expect((await first.post('/verify/resend', { csrf, channel: 'sms' })).status).toBe(303);
+    const limited = await first.post('/verify/resend', { csrf, channel: 'sms' });
+    expect(limited.status).toBe(429);
+    expect(await limited.text()).toContain('Too many codes were requested for this number');
+    expect(h.twilio.inbox).toHaveLength(4);
+    // An hour later (in a new sign-in: the page lives 15 minutes) it may again.
     h.clock.now += 61 * 60_000;
-    const { redirectUrl } = await h.tenant.login(h.action, newUser('auth0|d')).execute();
-    const page = new PageClient(h.ctx);
-    await page.get(redirectUrl ?? '');
-    expect((await page.post('/verify/number', { csrf: await page.csrf(), phone: PHONE })).status).toBe(303);
+    const { redirectUrl } = await h.tenant.login(h.action, newUser('auth0|a')).execute();
+    const later = new PageClient(h.ctx);
+    await later.get(redirectUrl ?? '');
+    const again = await later.post('/verify/number', {
+      csrf: await later.csrf(),
+      phone: PHONE,
+      channel: 'sms',
+    });
+    expect(again.status).toBe(303);
   });
 
   it('sends no code to a country outside OTP_ALLOWED_COUNTRIES, nor a text to a number that takes none', async () => {
@@ -396,7 +407,7 @@ describe('limits', () => {
     expect(statuses).toEqual([303, 303, 429]);
   });
 
-  it('limits code checks before asking Twilio', async () => {
+  it('limits code checks before asking Twilio, and does not count the refused ones', async () => {
     h = await createVerifyHarness({ env: { VERIFY_MAX_CHECKS_PER_HOUR: '3' } });
     const { redirectUrl } = await h.tenant.login(h.action, newUser('auth0|guess', PHONE)).execute();
     const page = new PageClient(h.ctx);
@@ -408,9 +419,15 @@ describe('limits', () => {
     for (let i = 0; i < 3; i++)
       expect((await page.post('/verify/code', { csrf, code: wrong })).status).toBe(400);
     const checksAtTwilio = h.twilio.requests.filter((r) => r.path.endsWith('VerificationCheck')).length;
-    const blocked = await page.post('/verify/code', { csrf, code });
-    expect(blocked.status).toBe(429);
+    for (let i = 0; i < 3; i++) {
+      const blocked = await page.post('/verify/code', { csrf, code });
+      expect(blocked.status).toBe(429);
+    }
     expect(h.twilio.requests.filter((r) => r.path.endsWith('VerificationCheck')).length).toBe(checksAtTwilio);
+    const counted = await h.ctx.deps.db.$client.execute(
+      "select count(*) as n from verify_attempts where kind = 'check'",
+    );
+    expect(counted.rows[0]?.n).toBe(3);
   });
 
   it('passes on Twilio’s own check limit as a clear message', async () => {
@@ -428,3 +445,110 @@ describe('limits', () => {
     expect(await res.text()).toContain('Too many wrong codes');
   });
 });
+
+describe.each(['same', 'new'] as const)(
+  'nobody can lock another person out (Verify re-send returns the %s SID)',
+  (resendSid) => {
+    const VICTIM_PHONE = '+14155550142';
+
+    async function sessionFor(userId: string) {
+      const { redirectUrl } = await h.tenant.login(h.action, newUser(userId)).execute();
+      const page = new PageClient(h.ctx);
+      expect((await page.get(redirectUrl ?? '')).status).toBe(303);
+      return { page, csrf: await page.csrf() };
+    }
+    const sidOf = async (userId: string) =>
+      (
+        await h.ctx.deps.db.$client.execute({
+          sql: 'select verification_sid as sid from verify_sessions where user_id = ? order by created_at desc limit 1',
+          args: [userId],
+        })
+      ).rows[0]?.sid as string | null;
+    const checksBy = (sid: string | null) =>
+      h.twilio.requests.filter((r) => r.path.endsWith('VerificationCheck') && r.form.VerificationSid === sid)
+        .length;
+
+    it('lets the owner verify after a stranger typed the number in and guessed twelve times', async () => {
+      h = await createVerifyHarness({ verifyReadings: { resendSid } });
+      const mallory = await sessionFor('auth0|mallory');
+      expect(
+        (
+          await mallory.page.post('/verify/number', {
+            csrf: mallory.csrf,
+            phone: VICTIM_PHONE,
+            channel: 'sms',
+          })
+        ).status,
+      ).toBe(303);
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++)
+        statuses.push(
+          (await mallory.page.post('/verify/code', { csrf: mallory.csrf, code: '000000' })).status,
+        );
+      // Mallory's own limit stops Mallory (Twilio's five checks first, then callerpop's ten).
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+
+      const owner = await sessionFor('auth0|owner');
+      expect(
+        (await owner.page.post('/verify/number', { csrf: owner.csrf, phone: VICTIM_PHONE, channel: 'sms' }))
+          .status,
+      ).toBe(303);
+      const ownerSid = await sidOf('auth0|owner');
+      expect(ownerSid).not.toBe(await sidOf('auth0|mallory'));
+      const done = await owner.page.post('/verify/code', {
+        csrf: owner.csrf,
+        code: h.twilio.lastCode(VICTIM_PHONE) ?? '',
+      });
+      expect(done.status).toBe(303);
+      expect(done.headers.get('location')).toContain('/continue');
+      expect(checksBy(ownerSid)).toBe(1);
+    });
+
+    it('never checks a stranger’s guesses against the owner’s pending code', async () => {
+      h = await createVerifyHarness({ verifyReadings: { resendSid } });
+      const owner = await sessionFor('auth0|owner');
+      expect(
+        (await owner.page.post('/verify/number', { csrf: owner.csrf, phone: VICTIM_PHONE, channel: 'sms' }))
+          .status,
+      ).toBe(303);
+      const ownerFirstSid = await sidOf('auth0|owner');
+
+      // Mallory types the owner's number while the owner's code is pending, then guesses.
+      const mallory = await sessionFor('auth0|mallory');
+      expect(
+        (
+          await mallory.page.post('/verify/number', {
+            csrf: mallory.csrf,
+            phone: VICTIM_PHONE,
+            channel: 'sms',
+          })
+        ).status,
+      ).toBe(303);
+      const mallorySid = await sidOf('auth0|mallory');
+      expect(mallorySid).not.toBe(ownerFirstSid);
+      for (let i = 0; i < 4; i++)
+        await mallory.page.post('/verify/code', { csrf: mallory.csrf, code: '000000' });
+      expect(checksBy(ownerFirstSid)).toBe(0);
+      expect(h.twilio.checksOf(ownerFirstSid ?? '')).toBe(0);
+
+      // Twilio keeps one pending code per number, so Mallory's send ended the owner's; asking again works.
+      h.clock.now += 31_000;
+      expect((await owner.page.post('/verify/resend', { csrf: owner.csrf, channel: 'sms' })).status).toBe(
+        303,
+      );
+      const ownerSid = await sidOf('auth0|owner');
+      expect(ownerSid).not.toBe(mallorySid);
+      const done = await owner.page.post('/verify/code', {
+        csrf: owner.csrf,
+        code: h.twilio.lastCode(VICTIM_PHONE) ?? '',
+      });
+      expect(done.status).toBe(303);
+      expect(done.headers.get('location')).toContain('/continue');
+      // And Mallory's guesses never reach the owner's verification.
+      expect(
+        (await mallory.page.post('/verify/code', { csrf: mallory.csrf, code: '000000' })).status,
+      ).not.toBe(303);
+      expect(checksBy(ownerSid)).toBe(1);
+    });
+  },
+);

@@ -116,7 +116,7 @@ export async function continueUrl(
   setup: VerifySetup,
   session: VerifySession,
 ): Promise<string> {
-  if (!session.e164) throw new Error('continueUrl needs a verified number');
+  if (!session.e164 || !session.resultId) throw new Error('continueUrl needs a verified number');
   const [signingSecret] = setup.redirectSecrets;
   if (!signingSecret) throw new Error('no redirect secret');
   const token = await createResultToken({
@@ -127,7 +127,7 @@ export async function continueUrl(
     state: session.state,
     phone: session.e164,
     now: deps.now(),
-    jti: deps.newId(),
+    resultId: session.resultId,
   });
   const url = new URL(`${setup.continueBase}/continue`);
   url.searchParams.set('state', session.state);

@@ -86,12 +86,15 @@ export function deliverEvent(options: {
   flow?: string;
   channel?: 'sms' | 'voice';
   recipient?: string;
-  code?: string;
+  /** null: a message without a code. */
+  code?: string | null;
   locale?: string;
   trigger?: string;
   at?: number;
+  /** The message text Auth0 rendered; default: the code and a few words. */
+  text?: string;
 }) {
-  const code = options.code ?? '482910';
+  const code = options.code === undefined ? '482910' : options.code;
   return {
     type: 'phone.deliver',
     occurred_at: options.at ?? Date.now(),
@@ -102,8 +105,8 @@ export function deliverEvent(options: {
       ...(options.flow ? { flow: options.flow } : {}),
       channel: options.channel ?? 'sms',
       recipient: options.recipient ?? '+14155550100',
-      code,
-      text: `${code} is your verification code`,
+      ...(code === null ? {} : { code }),
+      text: options.text ?? `${code} is your verification code`,
       ...(options.locale ? { locale: options.locale } : {}),
     },
   };

@@ -34,6 +34,14 @@ export interface RedirectReadings {
    * (sub, iss, exp, state, plus iat) and on `sub` being this login's user.
    */
   validateTokenChecks: 'documented' | 'strict';
+  /**
+   * Which browser `/continue` resumes a login in. REDIRECT_PAGE, "Resume the authentication flow", asks only for
+   * `state`, "an opaque value used to prevent Cross-Site Request Forgery (CSRF) attacks", which suggests the
+   * transaction is tied to the browser that started it; whether another browser holding the state can resume
+   * it is not said. 'browser': only the browser that started the login; 'state': any browser with the state.
+   * Absent: 'browser'.
+   */
+  continueBinding?: 'browser' | 'state';
 }
 
 /** Every combination the tests run under: the least Auth0 might do, and the most. */
@@ -157,6 +165,8 @@ export interface LoginOutcome {
 
 export interface LoginOptions {
   canRedirect?: boolean;
+  /** The browser the login runs in (its Auth0 cookies): `/continue` from another is another browser. */
+  browser?: string;
   protocol?: string;
   /** event.request.ip: the `ip` claim of encodeToken()'s token. */
   ip?: string;
@@ -311,9 +321,16 @@ export class FakeAuth0Tenant {
    * authentication flow": without the original state the user gets `invalid_request`); unknown or spent
    * state → null.
    */
-  async continue(query: Record<string, string>): Promise<LoginOutcome | null> {
+  async continue(
+    query: Record<string, string>,
+    from: { browser?: string } = {},
+  ): Promise<LoginOutcome | null> {
     const login = query.state ? this.pending.get(query.state) : undefined;
     if (!login) return null;
+    // Another browser than the one the login started in: under the 'browser' reading Auth0 finds no transaction.
+    const started = login.options.browser ?? 'the browser that started it';
+    const arriving = from.browser ?? started;
+    if ((this.readings.continueBinding ?? 'browser') === 'browser' && arriving !== started) return null;
     return login.resume({ query });
   }
 }

@@ -18,6 +18,11 @@ import type { AddressInfo } from 'node:net';
  *   (valid: false; third-party observation, the docs show no wrong-code response). The 6th check is refused:
  *   60202 "Max (5) verification check attempts reached", HTTP 429 (ERR 60202). A verification approved or
  *   expired is "soft deleted": any later request for it is 20404, HTTP 404 (ERR 20404).
+ * - POST /v2/Services/{ServiceSid}/Verifications/{Sid} (form Status=canceled|approved; API "Update a
+ *   Verification status", OAI `verification_enum_status`): 200 with the verification, its status the new one. A
+ *   verification no longer pending is "soft deleted" (ERR 20404): 404. A canceled verification's code can no
+ *   longer be checked, and the next send to its number starts a new verification with a new code (ERR 60203:
+ *   "cancel the verification … then start a new verification").
  * - Bad parameters are 60200, HTTP 400, "The response `message` contains the name of the invalid parameter"
  *   (ERR 60200); SMS to a landline is 60205 (ERR 60205). HTTP Basic auth with the Account SID and auth token,
  *   else 20003, HTTP 401 (ERR 20003).
@@ -122,14 +127,20 @@ export class FakeTwilioVerify {
     this.requests.push({ path, form, authorized });
 
     if (!authorized) throw new TwilioError(401, 20003, 'Authenticate');
-    const match = /^\/v2\/Services\/([^/]+)\/(Verifications|VerificationCheck)$/.exec(path);
+    const match = /^\/v2\/Services\/([^/]+)\/(Verifications|VerificationCheck)(?:\/(VE[0-9a-f]{32}))?$/.exec(
+      path,
+    );
     if (req.method !== 'POST' || !match)
       throw new TwilioError(404, 20404, `The requested resource ${path} was not found`);
     if (match[1] !== this.options.serviceSid)
       throw new TwilioError(404, 20404, `The requested resource ${path} was not found`);
     if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded'))
       throw new TwilioError(400, 60200, 'Invalid parameter');
-    if (match[2] === 'Verifications') this.startVerification(res, form);
+    if (match[3] !== undefined) {
+      if (match[2] !== 'Verifications')
+        throw new TwilioError(404, 20404, `The requested resource ${path} was not found`);
+      this.update(res, match[3], form);
+    } else if (match[2] === 'Verifications') this.startVerification(res, form);
     else this.check(res, form);
   }
 
@@ -170,11 +181,38 @@ export class FakeTwilioVerify {
     send(res, 201, this.resource(v));
   }
 
+  private update(res: ServerResponse, sid: string, form: Record<string, string>): void {
+    if (form.Status !== 'canceled' && form.Status !== 'approved')
+      throw new TwilioError(400, 60200, 'Invalid parameter: Status');
+    const v = this.verifications.find((x) => x.sid === sid);
+    if (!v || this.pendingFor(v.to) !== v)
+      throw new TwilioError(
+        404,
+        20404,
+        `The requested resource /Services/${this.options.serviceSid}/Verifications/${sid} was not found`,
+      );
+    v.status = form.Status;
+    send(res, 200, this.resource(v));
+  }
+
+  /** How many checks a verification has taken (what Twilio's 5-check limit counts). */
+  checksOf(sid: string): number {
+    return this.verifications.find((x) => x.sid === sid)?.checks ?? 0;
+  }
+
+  /** The verification a send to this number would continue, if any (its SID and status). */
+  pendingSid(to: string): string | undefined {
+    return this.pendingFor(to)?.sid;
+  }
+
   private check(res: ServerResponse, form: Record<string, string>): void {
     const code = form.Code ?? '';
     if (code === '') throw new TwilioError(400, 60200, 'Invalid parameter: Code');
+    const bySid = this.verifications.find((x) => x.sid === form.VerificationSid);
     const v = form.VerificationSid
-      ? this.verifications.find((x) => x.sid === form.VerificationSid && x.status === 'pending')
+      ? bySid && this.pendingFor(bySid.to) === bySid
+        ? bySid
+        : undefined
       : form.To
         ? this.pendingFor(form.To)
         : undefined;

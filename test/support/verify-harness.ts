@@ -1,4 +1,7 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { getRequestListener } from '@hono/node-server';
 import { createApp } from '../../src/app.js';
 import { createTestContext, TEST_ENV, type TestContext } from './context.js';
 import {
@@ -9,7 +12,7 @@ import {
   type PostLoginAction,
   type RedirectReadings,
 } from './fake-auth0-redirect.js';
-import { FakeTwilioVerify } from './fake-twilio-verify.js';
+import { FakeTwilioVerify, type VerifyReadings } from './fake-twilio-verify.js';
 
 /**
  * Everything the phone verification tests share: the real app over a real database, the loopback Twilio
@@ -34,7 +37,13 @@ export interface VerifyHarness {
 }
 
 export async function createVerifyHarness(
-  options: { env?: Record<string, string>; landlines?: string[]; readings?: RedirectReadings } = {},
+  options: {
+    env?: Record<string, string>;
+    landlines?: string[];
+    readings?: RedirectReadings;
+    /** How the Verify stand-in plays what Twilio's pages leave open. */
+    verifyReadings?: VerifyReadings;
+  } = {},
 ): Promise<VerifyHarness> {
   const clock = { now: Date.now() };
   const twilio = await new FakeTwilioVerify({
@@ -43,7 +52,14 @@ export async function createVerifyHarness(
     serviceSid: SERVICE_SID,
     landlines: options.landlines,
     now: () => clock.now,
+    readings: options.verifyReadings,
   }).start();
+  // The Action calls callerpop back (phone.verified) over real HTTP: unless the test serves callerpop itself at
+  // its PUBLIC_BASE_URL, the harness serves it on loopback and gives the Action that address as CALLERPOP_URL
+  // (a proxy's inside address; the page keeps its public https name).
+  let current: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const served = options.env?.PUBLIC_BASE_URL ? undefined : createServer((req, res) => current?.(req, res));
+  if (served) await new Promise<void>((r) => served.listen(0, '127.0.0.1', r));
   const ctx = await createTestContext({
     env: {
       AUTH0_DOMAIN,
@@ -53,9 +69,13 @@ export async function createVerifyHarness(
     },
     deps: { now: () => clock.now },
   });
+  current = (req, res) => getRequestListener(ctx.app.fetch)(req, res);
+  const callerpopUrl = served
+    ? `http://127.0.0.1:${(served.address() as AddressInfo).port}`
+    : ctx.config.PUBLIC_BASE_URL;
   const tenant = new FakeAuth0Tenant(
     AUTH0_DOMAIN,
-    { CALLERPOP_URL: ctx.config.PUBLIC_BASE_URL, CALLERPOP_SECRET: TEST_ENV.AUTH0_WEBHOOK_SECRET },
+    { CALLERPOP_URL: callerpopUrl, CALLERPOP_SECRET: TEST_ENV.AUTH0_WEBHOOK_SECRET },
     options.readings ?? DEFAULT_READINGS,
   );
   tenant.now = () => clock.now;
@@ -72,6 +92,7 @@ export async function createVerifyHarness(
       ctx.app = createApp(ctx.deps);
     },
     close: async () => {
+      if (served) await new Promise<void>((r) => served.close(() => r()));
       ctx.close();
       await twilio.close();
     },
